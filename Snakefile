@@ -1,0 +1,22 @@
+# dustscene: mocks -> fits -> priors -> SED flows -> validation -> figures.
+# Entry point: `snakemake` (= rule all). The config is validated before any rule runs.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/sed.smk"
+include: "workflow/rules/mocks.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        rules.mocks.input,

@@ -1,0 +1,150 @@
+"""Initial scenes from data: detection, moment-based sizes and shapes, per-pixel spectra."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy import ndimage
+
+from dustscene.io.observations import ObservationData
+from dustscene.scene import (
+    Component,
+    Dust,
+    Frame,
+    FreeMorphology,
+    FreeSpectrum,
+    Observation,
+    PointSourceMorphology,
+    ProfileMap,
+    Scene,
+    SersicMorphology,
+    Sky,
+    WaveletMorphology,
+    box_around,
+    effective_wavelengths,
+    filter_curves,
+    model_psf_sigma,
+    starlet_transform,
+)
+
+
+def detection_image(images: np.ndarray, variance: np.ndarray, bad: np.ndarray) -> np.ndarray:
+    """Inverse-variance weighted band sum in S/N units."""
+    w = np.where(bad | (variance <= 0), 0.0, 1.0 / np.where(variance > 0, variance, 1.0))
+    num = (w * images).sum(0)
+    den = np.sqrt(w.sum(0))
+    return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+
+
+def detect_sources(data: ObservationData, *, threshold: float = 5.0, max_sources: int = 10,
+                   min_separation: int = 3) -> np.ndarray:
+    """Local maxima of the smoothed S/N image above `threshold`, brightest first, as (y, x)."""
+    det = ndimage.gaussian_filter(detection_image(data.images, data.variance, data.bad), 1.0)
+    peaks = (det == ndimage.maximum_filter(det, size=2 * min_separation + 1)) & (det > threshold)
+    ys, xs = np.nonzero(peaks)
+    order = np.argsort(-det[ys, xs])[:max_sources]
+    if order.size == 0:
+        cy, cx = np.unravel_index(np.argmax(det), det.shape)
+        return np.array([[cy, cx]], dtype=float)
+    return np.stack([ys[order], xs[order]], -1).astype(float)
+
+
+def moments(image: np.ndarray, center: np.ndarray, radius: float) -> tuple[float, float, float]:
+    """(sigma_major [pixels], axis ratio q, angle theta) from Gaussian-windowed second moments."""
+    yy, xx = np.indices(image.shape, dtype=float)
+    dy, dx = yy - center[0], xx - center[1]
+    w = np.clip(image, 0, None) * np.exp(-0.5 * (dx**2 + dy**2) / radius**2)
+    if w.sum() <= 0:
+        return 1.5, 0.9, 0.0
+    w = w / w.sum()
+    cxx, cyy, cxy = (w * dx * dx).sum(), (w * dy * dy).sum(), (w * dx * dy).sum()
+    tr, det = cxx + cyy, cxx * cyy - cxy**2
+    disc = np.sqrt(max(tr**2 / 4 - det, 0.0))
+    l1, l2 = tr / 2 + disc, max(tr / 2 - disc, 1e-3)
+    theta = 0.5 * np.arctan2(2 * cxy, cxx - cyy)
+    # undo the window's shrinking of a Gaussian: 1/s^2 = 1/s_obs^2 - 1/r^2
+    def unwin(v: float) -> float:
+        return 1.0 / max(1.0 / v - 1.0 / radius**2, 1.0 / (4 * radius**2))
+
+    s1, s2 = np.sqrt(unwin(l1)), np.sqrt(unwin(l2))
+    return float(s1), float(np.clip(s2 / s1, 0.2, 0.95)), float(theta)
+
+
+def _psf_sigma(psf: np.ndarray) -> float:
+    return model_psf_sigma(psf[None], maximum=np.inf, fraction=1.0)
+
+
+def build_scene(data: ObservationData, config: dict[str, Any]) -> tuple[Scene, Observation]:
+    """An initial scene (per `config`, see `run.DEFAULTS`) and the observation to fit it to."""
+    cfg = config
+    sigma_m = cfg.get("model_psf_sigma") or model_psf_sigma(data.psfs)
+    frame = Frame(data.bands, data.shape, pixel_scale=data.pixel_scale, psf_sigma=sigma_m)
+    obs = Observation.from_variance(data.images, data.variance, data.psfs, frame, mask=data.bad)
+    centers = data.centers if data.centers is not None else detect_sources(
+        data, threshold=cfg["detect_threshold"], max_sources=cfg["max_sources"])
+    sky0 = np.array([np.median(im[~b]) if (~b).any() else 0.0 for im, b in zip(data.images, data.bad)])
+    sky0 = np.where(cfg["sky"], sky0, 0.0) if cfg["sky"] else np.zeros(len(data.bands))
+    clean = data.images - sky0[:, None, None]
+    det = detection_image(clean, data.variance, data.bad)
+    psf_w = _psf_sigma(data.psfs[len(data.bands) // 2])
+    # per-source footprint: pixels closer to this centre than to any other (Voronoi split)
+    yy, xx = np.indices(data.shape)
+    dist = np.stack([(yy - c[0]) ** 2 + (xx - c[1]) ** 2 for c in centers])
+    owner = np.argmin(dist, axis=0)
+    stars = set(cfg.get("point_sources", []))
+    wave = trans = None
+    if cfg["dust"] != "none" or cfg["spectrum"] == "blackbody":
+        wave, trans = filter_curves(data.bands, cfg["survey"])
+    comps = []
+    for k, c in enumerate(centers):
+        own = owner == k
+        sig, q, theta = moments(np.where(own, det, 0.0), c, radius=max(3.0, 2 * psf_w))
+        sig_int = float(np.sqrt(max(sig**2 - psf_w**2, 0.5**2)))
+        iy, ix = int(round(c[0])), int(round(c[1]))
+        iy, ix = min(max(iy, 0), data.shape[0] - 1), min(max(ix, 0), data.shape[1] - 1)
+        flux = np.array([np.clip(np.where(own & ~b, im, 0), 0, None).sum()
+                         for im, b in zip(clean, data.bad)])
+        flux = np.maximum(flux, 1e-3 * max(flux.max(), 1e-6))
+        if cfg["spectrum"] == "blackbody":
+            from dustscene.scene import BlackBodySpectrum
+
+            spectrum = BlackBodySpectrum(6000.0, float(flux[0]), wave, trans)
+        else:
+            spectrum = FreeSpectrum(flux)
+        if k in stars:
+            comps.append(Component(spectrum, PointSourceMorphology(c)))
+            continue
+        half = cfg["box_half_size"] or int(np.clip(4 * sig, 6, 25))
+        y0, x0, h, w = box_around(c, half, data.shape)
+        if cfg["morphology"] == "sersic":
+            morph = SersicMorphology(c, n=1.5, r_e=max(1.2 * sig_int, 1.0), q=q, theta=theta,
+                                     oversample=cfg["oversample"])
+        else:
+            patch = np.where(own & ~data.bad.any(0), det, 0.0)[y0:y0 + h, x0:x0 + w]
+            patch = np.clip(patch, 0, None)
+            patch = patch / max(patch.sum(), 1e-12)
+            morph = (FreeMorphology(patch, (y0, x0)) if cfg["morphology"] == "free"
+                     else WaveletMorphology(starlet_transform(patch, cfg["wavelet_scales"]), (y0, x0)))
+        dust = None
+        if cfg["dust"] != "none" and k not in stars:
+            if cfg["dust"] == "smooth":
+                dmap = ProfileMap(cfg["ebv_init"], c, max(2 * sig_int, 2.0), q, theta)
+            elif cfg["dust"] == "free":
+                dmap = FreeMorphology(np.full((h, w), cfg["ebv_init"]), (y0, x0), floor=1e-3)
+            else:
+                dmap = WaveletMorphology(starlet_transform(np.full((h, w), cfg["ebv_init"]),
+                                                           cfg["wavelet_scales"]), (y0, x0))
+            lw = effective_wavelengths(wave, trans)
+            if cfg["dust_free_opacity"]:
+                from dustscene.scene.dust import law_k
+
+                dust = Dust(law_k(cfg["dust_law"], lw, data.bands), dmap, free=True)
+            else:
+                dust = Dust.from_law(cfg["dust_law"], lw, dmap, data.bands)
+        comps.append(Component(spectrum, morph, dust))
+    sky = None
+    if cfg["sky"]:
+        noise = np.sqrt(np.median(data.variance[~data.bad])) if (~data.bad).any() else 1.0
+        sky = Sky(sky0, step=0.01 * float(noise))
+    return Scene(frame, tuple(comps), sky), obs

@@ -1,0 +1,75 @@
+"""Write and read the fit HDF5 (CONTRACTS "Fit HDF5"): plain arrays plus JSON attributes, atomically."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from .atomic import atomic_path
+
+
+def _name(name: str) -> str:
+    return name.replace("[", "_").replace("]", "").replace(".", "/").replace("'", "")
+
+
+def write_fit(path: str | Path, product: dict[str, Any]) -> None:
+    """Write a fit product (see `dustscene.inference.run.fit_product`) to `path` atomically.
+
+    Keys: arrays `observed`, `dustfree_observed`, `model_frame`, `ebv`, `residuals`, `weights`,
+    `history`; `parameters`/`uncertainties` (name -> array); `schema` (list of dicts);
+    `components` (list of dicts of arrays); optional `samples` (name -> [chain, draw, ...]) with
+    `sample_diagnostics`; `attrs` (scalars or JSON-able values).
+    """
+    with atomic_path(path) as tmp:
+        with h5py.File(tmp, "w") as f:
+            f.create_dataset("model/observed", data=np.asarray(product["observed"], np.float32))
+            f.create_dataset("model/dustfree_observed",
+                             data=np.asarray(product["dustfree_observed"], np.float32))
+            f.create_dataset("model/frame", data=np.asarray(product["model_frame"], np.float32))
+            f.create_dataset("dust/ebv", data=np.asarray(product["ebv"], np.float32))
+            f["dust"].attrs["calibrated"] = bool(product.get("ebv_calibrated", True))
+            f.create_dataset("residuals", data=np.asarray(product["residuals"], np.float32))
+            f.create_dataset("observed/weights", data=np.asarray(product["weights"], np.float32))
+            f.create_dataset("loss/history", data=np.asarray(product["history"], np.float64))
+            for group in ("parameters", "uncertainties"):
+                g = f.create_group(group)
+                for name, arr in product.get(group, {}).items():
+                    g.create_dataset(_name(name), data=np.asarray(arr, np.float64))
+            f["parameters"].attrs["schema"] = json.dumps(product.get("schema", []))
+            for k, comp in enumerate(product.get("components", [])):
+                for key, arr in comp.items():
+                    f.create_dataset(f"components/{k}/{key}", data=np.asarray(arr, np.float32))
+            if product.get("samples"):
+                g = f.create_group("samples")
+                for name, arr in product["samples"].items():
+                    g.create_dataset(_name(name), data=np.asarray(arr, np.float64))
+                g.attrs["diagnostics"] = json.dumps(product.get("sample_diagnostics", {}))
+            for key, val in product.get("attrs", {}).items():
+                if isinstance(val, dict | list | tuple) and not (
+                    isinstance(val, list | tuple) and all(isinstance(v, str) for v in val)
+                ):
+                    f.attrs[key] = json.dumps(val)
+                elif val is None:
+                    f.attrs[key] = "null"
+                else:
+                    f.attrs[key] = val
+
+
+def read_fit(path: str | Path) -> dict[str, Any]:
+    """Read a fit file back into nested dicts of numpy arrays and attributes."""
+    out: dict[str, Any] = {}
+    with h5py.File(path, "r") as f:
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset):
+                out[name] = obj[()]
+
+        f.visititems(visit)
+        out["attrs"] = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
+        out["schema"] = json.loads(f["parameters"].attrs["schema"])
+        if "samples" in f:
+            out["sample_diagnostics"] = json.loads(f["samples"].attrs["diagnostics"])
+    return out

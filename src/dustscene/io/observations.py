@@ -1,0 +1,157 @@
+"""Load and validate observations (real .npz cutouts, mock scene .h5) into plain numpy arrays."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+
+class ObservationError(ValueError):
+    """An observation file that cannot be used, with the file and the problem in the message."""
+
+    def __init__(self, path: str | Path, problem: str):
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")
+
+
+@dataclasses.dataclass
+class ObservationData:
+    """Validated arrays of one observation; `bad` is True where a pixel must be ignored."""
+
+    path: str
+    bands: tuple[str, ...]
+    images: np.ndarray  # (band, y, x)
+    variance: np.ndarray  # (band, y, x)
+    bad: np.ndarray  # (band, y, x) bool
+    psfs: np.ndarray  # (band, py, px), each sums to 1
+    centers: np.ndarray | None  # (source, 2) as (y, x) pixels, or None (detect)
+    pixel_scale: float = 0.168
+    kind: str = "npz"
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.images.shape[1:]
+
+
+def _bands(raw, path) -> tuple[str, ...]:
+    if isinstance(raw, bytes | str):
+        s = raw.decode() if isinstance(raw, bytes) else raw
+        try:
+            out = json.loads(s)
+        except json.JSONDecodeError:
+            out = list(s.split(",")) if "," in s else list(s)
+        return tuple(str(b).strip() for b in out)
+    return tuple(b.decode() if isinstance(b, bytes) else str(b) for b in np.atleast_1d(raw))
+
+
+def _read_npz(path: Path) -> dict:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            d = {k: z[k] for k in z.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
+        raise ObservationError(path, f"not a readable .npz file ({err})") from err
+    for key in ("images", "variance", "psfs", "filters"):
+        if key not in d:
+            raise ObservationError(path, f"missing array '{key}'")
+    out = {"images": d["images"], "variance": d["variance"], "psfs": d["psfs"],
+           "bands": _bands(d["filters"], path), "mask": d.get("mask")}
+    cat = d.get("catalog")
+    if cat is not None:
+        if cat.dtype.names is None or not {"x", "y"} <= set(cat.dtype.names):
+            raise ObservationError(path, "catalog must be records with fields 'x' and 'y'")
+        if cat.size == 0:
+            raise ObservationError(path, "catalog is empty")
+        out["centers"] = np.stack([np.asarray(cat["y"], float), np.asarray(cat["x"], float)], -1)
+    else:
+        raise ObservationError(path, "missing array 'catalog'")
+    return out
+
+
+def _read_h5(path: Path) -> dict:
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            missing = [k for k in ("observed/images", "observed/variance", "observed/psf") if k not in f]
+            if missing:
+                raise ObservationError(path, f"missing dataset(s) {missing}")
+            out = {"images": f["observed/images"][()], "variance": f["observed/variance"][()],
+                   "psfs": f["observed/psf"][()], "mask": None, "centers": None}
+            if "bands" not in f.attrs:
+                raise ObservationError(path, "missing root attribute 'bands'")
+            out["bands"] = _bands(f.attrs["bands"], path)
+            if "observed/mask" in f:
+                out["mask"] = f["observed/mask"][()]
+            if "pixel_scale_arcsec" in f.attrs:
+                out["pixel_scale"] = float(f.attrs["pixel_scale_arcsec"])
+    except ObservationError:
+        raise
+    except (OSError, KeyError, ValueError) as err:
+        raise ObservationError(path, f"not a readable HDF5 file ({err})") from err
+    return out
+
+
+def load_observation(
+    path: str | Path, *, mask_bits: int | None = None, psf_tolerance: float = 1e-3
+) -> ObservationData:
+    """Read an .npz cutout or a mock .h5 and validate it; raises ObservationError on bad input.
+
+    `mask_bits`: None means any nonzero mask value is bad (the contract); an int keeps only
+    those bits as bad (HSC masks carry informational planes such as DETECTED).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ObservationError(path, "file does not exist")
+    raw = _read_h5(path) if path.suffix in (".h5", ".hdf5") else _read_npz(path)
+    images = np.asarray(raw["images"], dtype=float)
+    variance = np.asarray(raw["variance"], dtype=float)
+    psfs = np.asarray(raw["psfs"], dtype=float)
+    bands = raw["bands"]
+    if images.ndim != 3:
+        raise ObservationError(path, f"images must be (band, y, x), got shape {images.shape}")
+    if variance.shape != images.shape:
+        raise ObservationError(path, f"variance shape {variance.shape} != images {images.shape}")
+    nb = images.shape[0]
+    if len(bands) != nb:
+        raise ObservationError(path, f"band mismatch: {len(bands)} filters {bands} for {nb} images")
+    if psfs.ndim != 3 or psfs.shape[0] != nb:
+        raise ObservationError(path, f"PSF must be (band={nb}, py, px), got shape {psfs.shape}")
+    if not np.all(np.isfinite(psfs)):
+        raise ObservationError(path, "PSF has non-finite values")
+    sums = psfs.sum(axis=(1, 2))
+    if np.any(np.abs(sums - 1) > psf_tolerance):
+        raise ObservationError(path, f"PSF not normalised: per-band sums {np.round(sums, 4).tolist()}")
+    bad = np.zeros(images.shape, dtype=bool)
+    if raw.get("mask") is not None:
+        m = np.asarray(raw["mask"])
+        if m.shape != images.shape:
+            raise ObservationError(path, f"mask shape {m.shape} != images {images.shape}")
+        bad = (m.astype(np.int64) & int(mask_bits)) != 0 if mask_bits is not None else m != 0
+    if np.any(~np.isfinite(images) & ~bad):
+        n = int(np.count_nonzero(~np.isfinite(images) & ~bad))
+        raise ObservationError(path, f"{n} unmasked NaN/inf image pixels")
+    if np.any(~np.isfinite(variance) & ~bad):
+        raise ObservationError(path, "unmasked non-finite variance")
+    if np.any((variance < 0) & ~bad):
+        raise ObservationError(path, f"negative variance in {int(np.count_nonzero(variance < 0))} pixels")
+    bad = bad | ~(variance > 0)
+    if bad.all():
+        raise ObservationError(path, "every pixel is masked")
+    centers = raw.get("centers")
+    if centers is not None:
+        ny, nx = images.shape[1:]
+        out = (centers[:, 0] < -0.5) | (centers[:, 0] > ny - 0.5) | (centers[:, 1] < -0.5) | (
+            centers[:, 1] > nx - 0.5)
+        if np.any(out):
+            raise ObservationError(
+                path, f"source(s) {np.flatnonzero(out).tolist()} outside the {ny}x{nx} image")
+    images = np.where(bad, 0.0, images)
+    variance = np.where(bad, 0.0, variance)
+    return ObservationData(str(path), bands, images, variance, bad, psfs, centers,
+                           float(raw.get("pixel_scale", 0.168)),
+                           "h5" if path.suffix in (".h5", ".hdf5") else "npz")

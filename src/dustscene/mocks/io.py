@@ -1,0 +1,144 @@
+"""Mock scene HDF5 files (CONTRACTS.md "Mock scene HDF5"): atomic, byte-reproducible writes.
+
+Layout (images float32, counts at the zero point; (band, y, x) unless noted):
+  observed/images, observed/variance, observed/psf (band, py, px)
+  truth/attenuated, truth/dustfree              noiseless, PSF-convolved
+  truth/ebv_effective, truth/ebv_column, truth/tau_v_column (y, x); truth/a_eff: before the PSF
+  truth/components/{bulge,disk,clumps}/dustfree, attenuated, sed_flux (band,);
+      group attrs: the SEDParams fields of the component (sfh_weights as an array)
+  truth/geometry: attrs (structure, kpc and dimensionless), datasets clump_* (pixels)
+  root attrs: bands, pixel_scale_arcsec, zeropoint, attenuation_law, inclination_deg, seed,
+      config (JSON), dustscene_version, scene_index, galaxy_index, and more (see scene.py).
+Reproducible bytes: no timestamps (track_times=False), fixed insertion order, no compression
+filters whose output could vary.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from dustscene.io.atomic import atomic_path
+from dustscene.mocks.scene import ComponentTruth, MockScene
+from dustscene.mocks.transfer import COMPONENTS
+
+IMAGE_DATASETS = {
+    "observed/images": "observed",
+    "observed/variance": "variance",
+    "observed/psf": "psf",
+    "truth/attenuated": "attenuated",
+    "truth/dustfree": "dustfree",
+    "truth/ebv_effective": "ebv_effective",
+    "truth/ebv_column": "ebv_column",
+    "truth/tau_v_column": "tau_v_column",
+    "truth/a_eff": "a_eff",
+}
+REQUIRED_ATTRS = (
+    "bands",
+    "pixel_scale_arcsec",
+    "zeropoint",
+    "attenuation_law",
+    "inclination_deg",
+    "seed",
+    "config",
+    "dustscene_version",
+    "scene_index",
+    "galaxy_index",
+)
+
+
+def _attr(v: Any) -> Any:
+    """An HDF5-friendly attribute value: lists of str as variable-length str arrays."""
+    if isinstance(v, list | tuple) and v and isinstance(v[0], str):
+        return np.array(v, dtype=h5py.string_dtype())
+    if isinstance(v, list | tuple):
+        return np.asarray(v, dtype=np.float64)
+    return v
+
+
+def _group(parent: h5py.Group, name: str) -> h5py.Group:
+    """Create a group without modification times (h5py groups track them by default)."""
+    gcpl = h5py.h5p.create(h5py.h5p.GROUP_CREATE)
+    gcpl.set_obj_track_times(False)
+    gid = h5py.h5g.create(parent.id, name.encode(), gcpl=gcpl)
+    return h5py.Group(gid)
+
+
+def _dataset(group: h5py.Group, name: str, data: Any) -> None:
+    group.create_dataset(name, data=np.asarray(data, dtype=np.float32), track_times=False)
+
+
+def write_scene(path: str | os.PathLike[str], scene: MockScene) -> None:
+    """Write `scene` to `path` atomically; the same scene gives byte-identical files."""
+    with atomic_path(path) as tmp, h5py.File(tmp, "w", libver=("earliest", "v110")) as f:
+        for key, value in scene.attrs.items():
+            f.attrs[key] = _attr(value)
+        obs, truth = _group(f, "observed"), _group(f, "truth")
+        for ds, name in IMAGE_DATASETS.items():
+            grp, leaf = ds.split("/")
+            _dataset(obs if grp == "observed" else truth, leaf, getattr(scene, name))
+        comps = _group(truth, "components")
+        for cname in COMPONENTS:
+            c = scene.components[cname]
+            g = _group(comps, cname)
+            _dataset(g, "dustfree", c.dustfree)
+            _dataset(g, "attenuated", c.attenuated)
+            g.create_dataset("sed_flux", data=c.sed_flux.astype(np.float64), track_times=False)
+            for key, value in c.sed_params.items():
+                g.attrs[key] = _attr(value)
+        geo = _group(truth, "geometry")
+        for key, value in scene.geometry.items():
+            if isinstance(value, np.ndarray):
+                geo.create_dataset(key, data=value.astype(np.float64), track_times=False)
+            else:
+                geo.attrs[key] = value
+
+
+def _attr_out(v: Any) -> Any:
+    if isinstance(v, np.ndarray) and v.dtype.kind in "OS":
+        return [x.decode() if isinstance(x, bytes) else str(x) for x in v]
+    if isinstance(v, bytes):
+        return v.decode()
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def read_scene(path: str | os.PathLike[str]) -> MockScene:
+    """Read a mock scene file; FileNotFoundError / ValueError name the file and what is wrong."""
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"mock scene file not found: {p}")
+    try:
+        f = h5py.File(p, "r")
+    except OSError as err:
+        raise ValueError(f"mock scene file {p} is not a readable HDF5 file: {err}") from err
+    with f:
+        missing = [d for d in IMAGE_DATASETS if d not in f]
+        missing += [f"truth/components/{c}" for c in COMPONENTS if f"truth/components/{c}" not in f]
+        missing += [f"attr {a}" for a in REQUIRED_ATTRS if a not in f.attrs]
+        if missing:
+            raise ValueError(f"mock scene file {p} lacks {missing}")
+        arrays = {
+            name: np.asarray(f[ds][()], dtype=np.float64) for ds, name in IMAGE_DATASETS.items()
+        }
+        components = {}
+        for c in COMPONENTS:
+            g = f[f"truth/components/{c}"]
+            components[c] = ComponentTruth(
+                dustfree=np.asarray(g["dustfree"][()], np.float64),
+                attenuated=np.asarray(g["attenuated"][()], np.float64),
+                sed_flux=np.asarray(g["sed_flux"][()], np.float64),
+                sed_params={k: _attr_out(v) for k, v in g.attrs.items()},
+            )
+        geometry: dict[str, Any] = {}
+        if "truth/geometry" in f:
+            geo = f["truth/geometry"]
+            geometry = {k: _attr_out(v) for k, v in geo.attrs.items()}
+            geometry.update({k: np.asarray(geo[k][()]) for k in geo})
+        attrs = {k: _attr_out(v) for k, v in f.attrs.items()}
+    return MockScene(**arrays, components=components, attrs=attrs, geometry=geometry)

@@ -1,0 +1,320 @@
+"""Mock-suite definition (a plain dict from YAML) and the seeded draw of one scene's parameters.
+
+Suite keys (all required; `DEFAULT_SUITE` holds the defaults; ranges are [lo, hi], uniform):
+  survey: str ("hsc"); bands: list[str]; stamp_size: int (pixels, even or odd);
+  pixel_scale_arcsec: float; zeropoint: float (AB magnitude of one count);
+  redshift_range: [lo, hi]; inclinations_per_galaxy: int >= 1;
+  inclination_deg_range: [lo, hi] within [0, 90] (cos i stratified uniform: equal axis-ratio
+    strata, one random draw per stratum, index 0 the most face-on);
+  render: {n_nodes: int (depth samples per ray), pad_pixels: int (margin rendered around the
+    stamp so the PSF sees light from outside it)};
+  stellar: {h_s_kpc, z_s_over_h_s, bulge_n, bulge_re_over_h_s, bulge_q, bulge_to_total
+    (stellar-mass fraction, lo > 0), n_clumps (ints, inclusive), clump_sigma_kpc,
+    clump_radius_over_h_s, pitch_deg};
+  dust: {tau_v0_range, h_d_over_h_s, z_d_over_z_s, lanes: bool, lane_amplitude,
+    lane_width_rad: float, lane_offset_rad: float, clumpiness_sigma, clumpiness_scale_kpc,
+    clumpiness_modes: int, tau_bc_range, attenuation_law: str};
+  observing: {seeing_fwhm_arcsec (drawn per band and scene), psf_beta: float, psf_size: int
+    (odd), sky_sigma: list[float] per band (counts), gain: float | null (null: sky only)};
+  sed: {log_mass (total stellar mass formed), clump_mass_fraction (of the non-bulge mass),
+    bulge|disk|clumps: {sfh_alpha: 4 Dirichlet concentrations over sed.BASIS_NAMES
+    (early, declining, constant, rising), f_burst, t_burst_gyr, log_z}}.
+Scene index -> galaxy index = index // inclinations_per_galaxy, inclination index = the rest.
+Galaxy structure, SEDs, position angle and all inclinations come from
+default_rng(SeedSequence([seed, galaxy_index])); seeing and noise of one inclination from
+SeedSequence([seed, galaxy_index], spawn_key=(inclination_index,)).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from astropy.cosmology import FlatLambdaCDM
+
+from dustscene.mocks.geometry import GalaxyGeometry
+
+COSMOLOGY = FlatLambdaCDM(H0=70.0, Om0=0.3)
+ARCSEC_PER_RAD = 206264.80624709636
+COMPONENT_NAMES = ("bulge", "disk", "clumps")
+
+DEFAULT_SUITE: dict[str, Any] = {
+    "survey": "hsc",
+    "bands": ["g", "r", "i", "z", "y"],
+    "stamp_size": 64,
+    "pixel_scale_arcsec": 0.168,
+    "zeropoint": 27.0,
+    # z 0.1-0.2 keeps a 2-4 kpc disk within 64 x 0.168" (>= 2.5 scale lengths per half stamp)
+    "redshift_range": [0.1, 0.2],
+    "inclinations_per_galaxy": 10,
+    "inclination_deg_range": [0.0, 88.0],
+    "render": {"n_nodes": 128, "pad_pixels": 12},
+    "stellar": {
+        "h_s_kpc": [2.0, 4.0],
+        "z_s_over_h_s": [0.08, 0.12],
+        "bulge_n": [1.5, 4.0],
+        "bulge_re_over_h_s": [0.15, 0.35],
+        "bulge_q": [0.7, 0.9],
+        "bulge_to_total": [0.02, 0.5],
+        "n_clumps": [5, 30],
+        "clump_sigma_kpc": [0.1, 0.3],
+        "clump_radius_over_h_s": [0.3, 2.5],
+        "pitch_deg": [12.0, 30.0],
+    },
+    "dust": {
+        "tau_v0_range": [0.2, 3.0],
+        "h_d_over_h_s": [1.4, 1.5],
+        "z_d_over_z_s": [0.33, 0.5],
+        "lanes": True,
+        "lane_amplitude": [0.3, 0.7],
+        "lane_width_rad": 0.6,
+        "lane_offset_rad": -0.25,
+        "clumpiness_sigma": [0.0, 0.6],
+        "clumpiness_scale_kpc": [0.3, 1.5],
+        "clumpiness_modes": 16,
+        "tau_bc_range": [0.3, 1.5],
+        "attenuation_law": "calzetti00",
+    },
+    "observing": {
+        "seeing_fwhm_arcsec": [0.6, 0.8],
+        "psf_beta": 3.5,
+        "psf_size": 25,
+        "sky_sigma": [0.030, 0.043, 0.052, 0.109, 0.208],
+        "gain": None,
+    },
+    "sed": {
+        "log_mass": [9.8, 10.8],
+        "clump_mass_fraction": [0.01, 0.05],
+        "bulge": {
+            "sfh_alpha": [8.0, 2.0, 0.5, 0.2],
+            "f_burst": [0.0, 0.05],
+            "t_burst_gyr": [3.0, 10.0],
+            "log_z": [0.0, 0.3],
+        },
+        "disk": {
+            "sfh_alpha": [1.0, 2.0, 3.0, 1.5],
+            "f_burst": [0.0, 0.1],
+            "t_burst_gyr": [0.1, 2.0],
+            "log_z": [-0.5, 0.1],
+        },
+        "clumps": {
+            "sfh_alpha": [0.2, 0.5, 1.0, 4.0],
+            "f_burst": [0.3, 0.8],
+            "t_burst_gyr": [0.005, 0.05],
+            "log_z": [-0.6, 0.0],
+        },
+    },
+}
+
+
+@dataclass(frozen=True)
+class SceneParams:
+    """Everything random about one scene: geometry (pixels), viewing, PSF, SED parameters."""
+
+    scene_index: int
+    galaxy_index: int
+    inclination_index: int
+    seed: int
+    redshift: float
+    kpc_per_pixel: float
+    inclination_deg: float
+    position_angle_deg: float
+    geometry: GalaxyGeometry
+    psf_fwhm_arcsec: tuple[float, ...]  # per band
+    sed: dict[str, dict[str, Any]]  # component -> SEDParams fields (floats, sfh_weights list)
+    structure_kpc: dict[str, float]  # the physical draws, for the record
+
+
+def _range(v: Any, name: str) -> tuple[float, float]:
+    """A validated [lo, hi] pair."""
+    if not (isinstance(v, list | tuple) and len(v) == 2 and float(v[0]) <= float(v[1])):
+        raise ValueError(f"suite key {name!r} must be [lo, hi] with lo <= hi, got {v!r}")
+    return float(v[0]), float(v[1])
+
+
+def validate_suite(suite: dict[str, Any]) -> dict[str, Any]:
+    """Check keys, ranges and lengths; return a deep copy. ValueError names the bad key."""
+    missing = [k for k in DEFAULT_SUITE if k not in suite]
+    if missing:
+        raise ValueError(f"mock suite is missing keys {missing}")
+    for group in ("render", "stellar", "dust", "observing", "sed"):
+        gone = [k for k in DEFAULT_SUITE[group] if k not in suite[group]]
+        if gone:
+            raise ValueError(f"mock suite group {group!r} is missing keys {gone}")
+    n_b = len(suite["bands"])
+    if len(suite["observing"]["sky_sigma"]) != n_b:
+        raise ValueError(f"observing.sky_sigma needs {n_b} values (one per band)")
+    lo, hi = _range(suite["inclination_deg_range"], "inclination_deg_range")
+    if lo < 0.0 or hi > 90.0:
+        raise ValueError("inclination_deg_range must lie within [0, 90]")
+    if _range(suite["stellar"]["bulge_to_total"], "stellar.bulge_to_total")[0] <= 0.0:
+        raise ValueError("stellar.bulge_to_total lower bound must be > 0 (log stellar mass)")
+    if int(suite["observing"]["psf_size"]) % 2 != 1:
+        raise ValueError("observing.psf_size must be odd")
+    if int(suite["inclinations_per_galaxy"]) < 1:
+        raise ValueError("inclinations_per_galaxy must be >= 1")
+    for comp in COMPONENT_NAMES:
+        if len(suite["sed"][comp]["sfh_alpha"]) != 4:
+            raise ValueError(f"sed.{comp}.sfh_alpha needs 4 values")
+    return copy.deepcopy(suite)
+
+
+def kpc_per_pixel(redshift: float, pixel_scale_arcsec: float) -> float:
+    """Proper kpc per pixel from the angular-diameter distance (FlatLambdaCDM H0=70, Om0=0.3)."""
+    d_a_kpc = float(COSMOLOGY.angular_diameter_distance(redshift).to_value("kpc"))
+    return d_a_kpc * pixel_scale_arcsec / ARCSEC_PER_RAD
+
+
+def stratified_inclinations(lo_deg: float, hi_deg: float, u: np.ndarray) -> np.ndarray:
+    """Inclinations (deg) with cos i uniform, one per equal-width stratum of cos i (0: face-on)."""
+    c_hi, c_lo = np.cos(np.radians(lo_deg)), np.cos(np.radians(hi_deg))
+    n = u.shape[0]
+    cos_i = c_hi - (c_hi - c_lo) * (np.arange(n) + u) / n
+    return np.degrees(np.arccos(np.clip(cos_i, -1.0, 1.0)))
+
+
+def _u(rng: np.random.Generator, r: Any, name: str) -> float:
+    lo, hi = _range(r, name)
+    return float(rng.uniform(lo, hi))
+
+
+def _draw_sed(
+    rng: np.random.Generator, suite: dict[str, Any], redshift: float, bt: float
+) -> dict[str, dict[str, Any]]:
+    """Per-component SED parameters (SEDParams fields; dust-free: tau_bc = tau_ism = 0)."""
+    s = suite["sed"]
+    log_m = _u(rng, s["log_mass"], "sed.log_mass")
+    fc = _u(rng, s["clump_mass_fraction"], "sed.clump_mass_fraction")
+    m_tot = 10.0**log_m
+    masses = {
+        "bulge": bt * m_tot,
+        "disk": (1 - bt) * (1 - fc) * m_tot,
+        "clumps": (1 - bt) * fc * m_tot,
+    }
+    out: dict[str, dict[str, Any]] = {}
+    for comp in COMPONENT_NAMES:
+        c = s[comp]
+        out[comp] = {
+            "log_mass": float(np.log10(masses[comp])),
+            "sfh_weights": [float(v) for v in rng.dirichlet(np.asarray(c["sfh_alpha"], float))],
+            "f_burst": _u(rng, c["f_burst"], f"sed.{comp}.f_burst"),
+            "t_burst": _u(rng, c["t_burst_gyr"], f"sed.{comp}.t_burst_gyr"),
+            "log_z": _u(rng, c["log_z"], f"sed.{comp}.log_z"),
+            "tau_bc": 0.0,
+            "tau_ism": 0.0,
+            "n_dust": 0.0,
+            "redshift": redshift,
+        }
+    return out
+
+
+def draw_scene_params(suite: dict[str, Any], scene_index: int, seed: int) -> SceneParams:
+    """Draw one scene's parameters; the same galaxy index gives the same galaxy at every i."""
+    n_inc = int(suite["inclinations_per_galaxy"])
+    gal, inc = divmod(int(scene_index), n_inc)
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), gal]))
+    st, du = suite["stellar"], suite["dust"]
+    z = _u(rng, suite["redshift_range"], "redshift_range")
+    kpp = kpc_per_pixel(z, float(suite["pixel_scale_arcsec"]))
+    h_s_kpc = _u(rng, st["h_s_kpc"], "stellar.h_s_kpc")
+    h_s = h_s_kpc / kpp
+    z_s = h_s * _u(rng, st["z_s_over_h_s"], "stellar.z_s_over_h_s")
+    bulge_n = _u(rng, st["bulge_n"], "stellar.bulge_n")
+    bulge_re = h_s * _u(rng, st["bulge_re_over_h_s"], "stellar.bulge_re_over_h_s")
+    bulge_q = _u(rng, st["bulge_q"], "stellar.bulge_q")
+    bt = _u(rng, st["bulge_to_total"], "stellar.bulge_to_total")
+    pitch = np.radians(_u(rng, st["pitch_deg"], "stellar.pitch_deg"))
+    arm_phase = float(rng.uniform(0.0, 2.0 * np.pi))
+    tau_v0 = _u(rng, du["tau_v0_range"], "dust.tau_v0_range")
+    h_d = h_s * _u(rng, du["h_d_over_h_s"], "dust.h_d_over_h_s")
+    z_d = z_s * _u(rng, du["z_d_over_z_s"], "dust.z_d_over_z_s")
+    lane_amp = _u(rng, du["lane_amplitude"], "dust.lane_amplitude") if du["lanes"] else 0.0
+    clumpy = _u(rng, du["clumpiness_sigma"], "dust.clumpiness_sigma")
+    n_modes = int(du["clumpiness_modes"])
+    lam = (
+        np.exp(
+            rng.uniform(
+                *np.log(_range(du["clumpiness_scale_kpc"], "dust.clumpiness_scale_kpc")), n_modes
+            )
+        )
+        / kpp
+    )
+    ang = rng.uniform(0.0, 2.0 * np.pi, n_modes)
+    field_k = (2.0 * np.pi / lam)[:, None] * np.stack([np.cos(ang), np.sin(ang)], axis=1)
+    field_phase = rng.uniform(0.0, 2.0 * np.pi, n_modes)
+    lo_c, hi_c = (int(v) for v in st["n_clumps"])
+    n_cl = int(rng.integers(lo_c, hi_c + 1))
+    r_cl = h_s * rng.uniform(
+        *_range(st["clump_radius_over_h_s"], "stellar.clump_radius_over_h_s"), n_cl
+    )
+    arm = rng.integers(0, 2, n_cl)
+    phi = arm_phase + np.pi * arm + np.log(r_cl / h_s) / np.tan(pitch) + rng.normal(0.0, 0.15, n_cl)
+    clump_xyz = np.stack(
+        [r_cl * np.cos(phi), r_cl * np.sin(phi), rng.normal(0.0, 0.5 * z_s, n_cl)], 1
+    )
+    clump_sigma = rng.uniform(*_range(st["clump_sigma_kpc"], "stellar.clump_sigma_kpc"), n_cl) / kpp
+    w = rng.lognormal(0.0, 0.7, n_cl)
+    clump_tau_bc = rng.uniform(*_range(du["tau_bc_range"], "dust.tau_bc_range"), n_cl)
+    pa = float(rng.uniform(0.0, 180.0))
+    incs = stratified_inclinations(
+        *_range(suite["inclination_deg_range"], "inclination_deg_range"), rng.uniform(size=n_inc)
+    )
+    sed = _draw_sed(rng, suite, z, bt)
+    geometry = GalaxyGeometry(
+        h_s=h_s,
+        z_s=z_s,
+        bulge_n=bulge_n,
+        bulge_re=bulge_re,
+        bulge_q=bulge_q,
+        h_d=h_d,
+        z_d=z_d,
+        tau_v0=tau_v0,
+        pitch=float(pitch),
+        arm_phase=arm_phase,
+        lane_amplitude=lane_amp,
+        lane_width=float(du["lane_width_rad"]),
+        lane_offset=float(du["lane_offset_rad"]),
+        clumpiness_sigma=clumpy,
+        field_k=field_k,
+        field_phase=field_phase,
+        clump_xyz=clump_xyz,
+        clump_sigma=clump_sigma,
+        clump_weight=w / w.sum(),
+        clump_tau_bc=clump_tau_bc,
+    )
+    obs_rng = np.random.default_rng(np.random.SeedSequence([int(seed), gal], spawn_key=(inc,)))
+    fwhm = obs_rng.uniform(
+        *_range(suite["observing"]["seeing_fwhm_arcsec"], "observing.seeing_fwhm_arcsec"),
+        len(suite["bands"]),
+    )
+    return SceneParams(
+        scene_index=int(scene_index),
+        galaxy_index=gal,
+        inclination_index=inc,
+        seed=int(seed),
+        redshift=z,
+        kpc_per_pixel=kpp,
+        inclination_deg=float(incs[inc]),
+        position_angle_deg=pa,
+        geometry=geometry,
+        psf_fwhm_arcsec=tuple(float(f) for f in fwhm),
+        sed=sed,
+        structure_kpc={
+            "h_s": h_s_kpc,
+            "z_s": z_s * kpp,
+            "h_d": h_d * kpp,
+            "z_d": z_d * kpp,
+            "bulge_re": bulge_re * kpp,
+            "bulge_to_total": bt,
+        },
+    )
+
+
+def noise_rng(params: SceneParams) -> np.random.Generator:
+    """The noise generator of a scene: a stream of its own, after the seeing draw."""
+    ss = np.random.SeedSequence(
+        [params.seed, params.galaxy_index], spawn_key=(params.inclination_index,)
+    )
+    return np.random.default_rng(ss.spawn(1)[0])

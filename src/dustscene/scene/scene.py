@@ -1,0 +1,65 @@
+"""A scene: the frame, its components and a per-band sky, as one value to build and pass around."""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, ArrayLike, Float
+
+from .component import Component
+from .frame import Frame
+from .parameters import Parameter, Real, value
+
+
+class Sky(eqx.Module):
+    """A constant background per band, added in the observation after the PSF."""
+
+    levels: Parameter
+
+    def __init__(self, levels: ArrayLike | Parameter, *, step: float | None = None):
+        if isinstance(levels, Parameter):
+            self.levels = levels
+        else:
+            lv = np.asarray(levels, dtype=float)
+            self.levels = Parameter(lv, Real(), step=step or 1e-3)
+
+    def __call__(self) -> Float[Array, " band"]:
+        return value(self.levels)
+
+
+class Scene(eqx.Module):
+    """Sum of components on a model frame, plus an optional sky."""
+
+    frame: Frame
+    components: tuple[Component, ...]
+    sky: Sky | None = None
+
+    def __call__(self, *, dust: bool = True) -> Float[Array, "band y x"]:
+        """The model cube (model PSF, no sky); `dust=False` drops every dust screen."""
+        cube = jnp.zeros((self.frame.n_bands, *self.frame.shape))
+        for comp in self.components:
+            cube = cube + comp(self.frame, dust=dust)
+        return cube
+
+    def sky_levels(self) -> Float[Array, " band"]:
+        return jnp.zeros(self.frame.n_bands) if self.sky is None else self.sky()
+
+    def ebv_map(self) -> tuple[Float[Array, "y x"], bool]:
+        """Dust map on the pixel grid (flux-weighted over dusty components) and whether it is E(B-V)."""
+        num = jnp.zeros(self.frame.shape)
+        den = jnp.zeros(self.frame.shape)
+        calibrated = True
+        for comp in self.components:
+            if comp.dust is None:
+                continue
+            w = jnp.sum(comp(self.frame, dust=False), axis=0)
+            num = num + w * comp.dust.map(self.frame)
+            den = den + w
+            calibrated = calibrated and comp.dust.calibrated
+        if not any(c.dust is not None for c in self.components):
+            return num, True
+        single = [c for c in self.components if c.dust is not None]
+        if len(single) == 1:
+            return single[0].dust.map(self.frame), calibrated
+        return jnp.where(den > 0, num / jnp.where(den > 0, den, 1.0), 0.0), calibrated

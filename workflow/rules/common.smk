@@ -1,0 +1,33 @@
+# Config validation (before any rule runs) and the small helpers every rule shares.
+import json
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+
+from dustscene.config import ConfigError, config_sha256, load_workflow_config
+
+WORKFLOW_DIR = Path(workflow.basedir)
+
+try:
+    WF = load_workflow_config(config, WORKFLOW_DIR, source="config")
+except ConfigError as exc:
+    raise WorkflowError(f"dustscene: {exc}") from None
+
+config = WF.config  # defaults filled in by the schema
+SEED = config["seed"]
+SUITE = WF.suite
+MOCK_SCENES = [f"mock_{i:04d}" for i in range(config["mocks"]["n_scenes"])]
+OBS = {name: str(path) for name, path in WF.observations.items()}
+# What a mock depends on (no machine-specific paths, so files are byte-identical across clones).
+MOCK_CONFIG_JSON = json.dumps({"seed": SEED, "mocks": {"suite": SUITE}}, sort_keys=True)
+CONFIG_SHA = config_sha256(config)
+
+
+wildcard_constraints:
+    scene=r"[A-Za-z0-9][A-Za-z0-9_-]*",
+    mock=r"mock_\d{4}",
+
+
+def mock_index(wildcards):
+    """Scene index of a mock wildcard `mock_0007` -> 7."""
+    return int(wildcards.mock.split("_")[1])
