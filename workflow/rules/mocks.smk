@@ -19,6 +19,8 @@ rule simulate:
     resources:
         mem_mb=1500,
         runtime=10,
+    conda:
+        "../envs/dustscene.yaml"
     script:
         "../scripts/simulate.py"
 
@@ -39,6 +41,8 @@ rule mock_gallery:
     resources:
         mem_mb=1500,
         runtime=5,
+    conda:
+        "../envs/dustscene.yaml"
     script:
         "../scripts/mock_gallery.py"
 

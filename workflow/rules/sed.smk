@@ -15,5 +15,7 @@ rule build_ssp_table:
     resources:
         mem_mb=2000,
         runtime=10,
+    conda:
+        "../envs/dustscene.yaml"
     script:
         "../scripts/build_ssp_table.py"

@@ -8,7 +8,7 @@ from dustscene.mocks.sed_link import ssp_component_fluxes
 
 sm = snakemake  # noqa: F821  (injected by Snakemake)
 log = setup_script_logging(sm.log[0])
-configure_jax()
+configure_jax(threads=sm.threads)
 scene = make_scene(
     sm.params.suite,
     scene_index=sm.params.index,

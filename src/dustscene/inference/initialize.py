@@ -71,6 +71,18 @@ def moments(image: np.ndarray, center: np.ndarray, radius: float) -> tuple[float
     return float(s1), float(np.clip(s2 / s1, 0.2, 0.95)), float(theta)
 
 
+def footprint_half_size(det: np.ndarray, own: np.ndarray, peak: tuple[int, int], *,
+                        level: float = 3.0, limits: tuple[int, int] = (4, 15)) -> int:
+    """Half size of a box holding the source's connected footprint (smoothed S/N > `level`)."""
+    sm = ndimage.gaussian_filter(det, 1.0)
+    lab, _ = ndimage.label((sm > level) & own)
+    if lab[peak] == 0:
+        return limits[0]
+    ys, xs = np.nonzero(lab == lab[peak])
+    half = max(np.abs(ys - peak[0]).max(), np.abs(xs - peak[1]).max()) + 2
+    return int(np.clip(half, *limits))
+
+
 def _psf_sigma(psf: np.ndarray) -> float:
     return model_psf_sigma(psf[None], maximum=np.inf, fraction=1.0)
 
@@ -115,7 +127,7 @@ def build_scene(data: ObservationData, config: dict[str, Any]) -> tuple[Scene, O
         if k in stars:
             comps.append(Component(spectrum, PointSourceMorphology(c)))
             continue
-        half = cfg["box_half_size"] or int(np.clip(4 * sig, 6, 25))
+        half = cfg["box_half_size"] or footprint_half_size(det, own, (iy, ix))
         y0, x0, h, w = box_around(c, half, data.shape)
         if cfg["morphology"] == "sersic":
             morph = SersicMorphology(c, n=1.5, r_e=max(1.2 * sig_int, 1.0), q=q, theta=theta,

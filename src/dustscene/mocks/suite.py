@@ -86,7 +86,7 @@ DEFAULT_SUITE: dict[str, Any] = {
     },
     "sed": {
         "log_mass": [9.8, 10.8],
-        "clump_mass_fraction": [0.01, 0.05],
+        "clump_mass_fraction": [0.005, 0.02],
         "bulge": {
             "sfh_alpha": [8.0, 2.0, 0.5, 0.2],
             "f_burst": [0.0, 0.05],
@@ -255,7 +255,7 @@ def draw_scene_params(suite: dict[str, Any], scene_index: int, seed: int) -> Sce
         [r_cl * np.cos(phi), r_cl * np.sin(phi), rng.normal(0.0, 0.5 * z_s, n_cl)], 1
     )
     clump_sigma = rng.uniform(*_range(st["clump_sigma_kpc"], "stellar.clump_sigma_kpc"), n_cl) / kpp
-    w = rng.lognormal(0.0, 0.7, n_cl)
+    w = rng.lognormal(0.0, 0.5, n_cl)
     clump_tau_bc = rng.uniform(*_range(du["tau_bc_range"], "dust.tau_bc_range"), n_cl)
     pa = float(rng.uniform(0.0, 180.0))
     incs = stratified_inclinations(

@@ -1,0 +1,142 @@
+"""Config and suite validation: bad keys fail with a message naming the key, before any rule."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+
+from dustscene.config import ConfigError, deep_merge, load_workflow_config, load_yaml
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _ci() -> dict:
+    return load_yaml(REPO / "config" / "ci.yaml")
+
+
+def _check(cfg: dict, *needles: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_workflow_config(cfg, REPO, source="test.yaml")
+    msg = str(err.value)
+    assert "test.yaml" in msg or "simulations" in msg
+    for n in needles:
+        assert n in msg, msg
+
+
+@pytest.mark.parametrize("path", ["config/config.yaml", "config/ci.yaml"])
+def test_shipped_configs_are_valid(path: str) -> None:
+    wf = load_workflow_config(load_yaml(REPO / path), REPO, source=path)
+    assert wf.config["mocks"]["n_scenes"] >= 1
+    assert wf.suite["bands"] == ["g", "r", "i", "z", "y"]
+    assert all(p.is_absolute() for p in wf.observations.values())
+
+
+def test_defaults_are_filled() -> None:
+    cfg = _ci()
+    cfg.pop("sed")
+    wf = load_workflow_config(cfg, REPO)
+    assert wf.config["sed"] == {"ssp_n_wave": 1500, "ssp_n_age": 40}
+    assert "sed" not in cfg  # the caller's dict is not mutated
+
+
+def test_unknown_top_level_key() -> None:
+    cfg = _ci()
+    cfg["sede"] = {}
+    _check(cfg, "'sede' was unexpected")
+
+
+def test_unknown_nested_key() -> None:
+    cfg = _ci()
+    cfg["mocks"]["n_scene"] = 3
+    _check(cfg, "config key 'mocks'", "'n_scene' was unexpected")
+
+
+def test_wrong_type() -> None:
+    cfg = _ci()
+    cfg["mocks"]["n_scenes"] = "three"
+    _check(cfg, "config key 'mocks.n_scenes'", "is not of type 'integer'")
+
+
+def test_zero_scenes() -> None:
+    cfg = _ci()
+    cfg["mocks"]["n_scenes"] = 0
+    _check(cfg, "config key 'mocks.n_scenes'")
+
+
+def test_negative_tau() -> None:
+    cfg = _ci()
+    cfg["mocks"]["overrides"]["dust"] = {"tau_v0_range": [-0.5, 1.0]}
+    _check(cfg, "mocks.overrides.dust.tau_v0_range[0]", "less than the minimum of 0")
+
+
+@pytest.mark.parametrize("bad", [[-5.0, 30.0], [10.0, 95.0]])
+def test_inclination_outside_0_90(bad: list[float]) -> None:
+    cfg = _ci()
+    cfg["mocks"]["overrides"]["inclination_deg_range"] = bad
+    _check(cfg, "mocks.overrides.inclination_deg_range")
+
+
+def test_range_low_above_high() -> None:
+    cfg = _ci()
+    cfg["mocks"]["overrides"]["redshift_range"] = [0.3, 0.1]
+    _check(cfg, "redshift_range", "low > high")
+
+
+def test_unknown_band() -> None:
+    cfg = _ci()
+    cfg["mocks"]["overrides"]["bands"] = ["g", "r", "q"]
+    _check(cfg, "mocks.overrides.bands[2]", "'q'")
+
+
+def test_band_not_in_survey() -> None:
+    cfg = _ci()
+    cfg["mocks"]["overrides"]["bands"] = ["u", "g", "r", "i", "z"]
+    _check(cfg, "'bands'", "unknown band 'u' for survey 'hsc'")
+
+
+def test_unknown_law() -> None:
+    cfg = _ci()
+    cfg["mocks"]["overrides"]["dust"] = {"attenuation_law": "smc_gordon"}
+    _check(cfg, "mocks.overrides.dust.attenuation_law", "smc_gordon")
+
+
+def test_sky_sigma_per_band() -> None:
+    cfg = _ci()
+    cfg["mocks"]["overrides"]["observing"] = {"sky_sigma": [0.1, 0.1]}
+    _check(cfg, "observing.sky_sigma", "2 values for 5 bands")
+
+
+def test_missing_observation_file() -> None:
+    cfg = _ci()
+    cfg["observations"] = [{"name": "nope", "path": "does/not/exist.npz"}]
+    _check(cfg, "'nope'", "file not found")
+
+
+@pytest.mark.parametrize("name", ["../escape", "a/b", ".hidden", ""])
+def test_observation_name_cannot_escape_results(name: str) -> None:
+    cfg = _ci()
+    cfg["observations"][0]["name"] = name
+    _check(cfg, "observations[0].name")
+
+
+def test_duplicate_observation_names() -> None:
+    cfg = _ci()
+    cfg["observations"] = cfg["observations"] * 2
+    _check(cfg, "duplicate name 'hsc_cosmos_35'")
+
+
+def test_missing_suite_file() -> None:
+    cfg = _ci()
+    cfg["mocks"]["suite"] = "simulations/nope.yaml"
+    with pytest.raises(ConfigError, match="nope.yaml: file not found"):
+        load_workflow_config(cfg, REPO)
+
+
+def test_deep_merge_keeps_siblings() -> None:
+    base = {"a": {"b": 1, "c": 2}, "d": [1]}
+    out = deep_merge(base, {"a": {"b": 5}, "d": [2, 3]})
+    assert out == {"a": {"b": 5, "c": 2}, "d": [2, 3]}
+    assert base == {"a": {"b": 1, "c": 2}, "d": [1]}
+    assert copy.deepcopy(out) == out
