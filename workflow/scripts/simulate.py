@@ -1,14 +1,16 @@
 """Rule simulate: one NIHAO+SKIRT-like mock scene with its per-pixel dust truth."""
 
 from dustscene._jax import configure_jax
-from dustscene.io.logs import setup_script_logging
-from dustscene.mocks.io import write_scene
-from dustscene.mocks.scene import make_scene
-from dustscene.mocks.sed_link import ssp_component_fluxes
 
 sm = snakemake  # noqa: F821  (injected by Snakemake)
+configure_jax(threads=sm.threads)  # before any JAX computation
+
+from dustscene.io.logs import setup_script_logging  # noqa: E402
+from dustscene.mocks.io import write_scene  # noqa: E402
+from dustscene.mocks.scene import make_scene  # noqa: E402
+from dustscene.mocks.sed_link import ssp_component_fluxes  # noqa: E402
+
 log = setup_script_logging(sm.log[0])
-configure_jax(threads=sm.threads)
 scene = make_scene(
     sm.params.suite,
     scene_index=sm.params.index,
