@@ -16,6 +16,14 @@ include: "workflow/rules/sed.smk"
 include: "workflow/rules/mocks.smk"
 
 
+# Cheap rules run by the Snakemake process itself, never submitted to a cluster
+# (profiles/slurm): the target rules and the gallery figure.
+localrules:
+    all,
+    mocks,
+    mock_gallery,
+
+
 rule all:
     default_target: True
     input:

@@ -72,7 +72,7 @@ def _k_fn() -> Any:
         band_k("calzetti00", DEFAULT_SUITE)
         return band_k
     except ImportError:
-        return lambda law, suite: K_FALLBACK
+        return lambda law, suite, redshift=0.0: K_FALLBACK
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Config and suite validation against JSON schemas, with defaults filled and errors that name the key."""
+"""Config and suite validation against JSON schemas: defaults filled, errors name the key."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def load_yaml(path: str | Path) -> Any:
 
 
 def validate(instance: Any, schema: Mapping[str, Any], source: str, prefix: str = "") -> Any:
-    """Validate a deep copy of `instance`, fill defaults, and raise one ConfigError naming every bad key."""
+    """Validate a copy of `instance`, fill defaults; one ConfigError names every bad key."""
     inst = copy.deepcopy(instance) if instance is not None else {}
     errors = sorted(_Validator(schema).iter_errors(inst), key=lambda e: list(e.absolute_path))
     if errors:
@@ -69,7 +69,7 @@ def validate(instance: Any, schema: Mapping[str, Any], source: str, prefix: str 
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Recursively merge `override` into a copy of `base` (dicts merge, everything else replaces)."""
+    """Merge `override` into a copy of `base` (dicts merge recursively, the rest replaces)."""
     out = copy.deepcopy(dict(base))
     for k, v in override.items():
         if isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
@@ -92,7 +92,7 @@ def resolve_path(path: str | Path, base: str | Path) -> Path:
 
 @dataclass(frozen=True)
 class WorkflowConfig:
-    """The validated config (defaults filled), its merged mock suite and resolved observation paths."""
+    """The validated config (defaults filled), its merged suite and resolved observation paths."""
 
     config: dict[str, Any]
     suite: dict[str, Any]
@@ -149,7 +149,7 @@ SURVEY_BANDS = {"hsc": ("g", "r", "i", "z", "y"), "sdss": ("u", "g", "r", "i", "
 
 
 def _check_suite_consistency(suite: Mapping[str, Any], source: str) -> None:
-    """Cross-key checks a JSON schema cannot express: bands of the survey, one sky sigma per band."""
+    """Cross-key checks a schema cannot express: bands of the survey, one sky sigma per band."""
     valid = SURVEY_BANDS[suite["survey"]]
     for b in suite["bands"]:
         if b not in valid:

@@ -23,9 +23,9 @@ def k_test() -> tuple[np.ndarray, float]:
 
 
 @pytest.fixture()
-def fixed_k() -> Callable[[str, dict[str, Any]], tuple[np.ndarray, float]]:
-    """A k_fn for make_scene that ignores the law and returns the test inputs."""
-    return lambda law, suite: (K_TEST, K_V_TEST)
+def fixed_k() -> Callable[[str, dict[str, Any], float], tuple[np.ndarray, float]]:
+    """A k_fn for make_scene that ignores the law and redshift and returns the test inputs."""
+    return lambda law, suite, redshift: (K_TEST, K_V_TEST)
 
 
 @pytest.fixture()

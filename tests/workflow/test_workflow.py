@@ -1,4 +1,4 @@
-"""The Snakemake workflow as a user runs it: lint, config errors before any rule, tiny run end to end."""
+"""The workflow as a user runs it: lint, config errors before any rule, a tiny run end to end."""
 
 from __future__ import annotations
 

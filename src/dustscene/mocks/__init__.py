@@ -1,4 +1,4 @@
-"""NIHAO+SKIRT-like mock scenes: analytic dusty disk galaxies, absorption-only transfer, HSC-like observation."""
+"""NIHAO+SKIRT-like mock scenes: analytic dusty disks, absorption-only transfer, HSC-like data."""
 
 from .attenuation import ebv_effective as ebv_effective
 from .attenuation import ebv_from_tau_v as ebv_from_tau_v

@@ -1,4 +1,4 @@
-"""Observation noise: sky sigma per band (from a 5-sigma depth or given), optional source Poisson."""
+"""Noise: per-band sky sigma (given or from a 5-sigma depth), optional source Poisson."""
 
 from __future__ import annotations
 

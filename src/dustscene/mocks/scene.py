@@ -19,7 +19,7 @@ from dustscene.mocks.suite import SceneParams, draw_scene_params, noise_rng, val
 from dustscene.mocks.transfer import COMPONENTS, render_raw, scale_to_fluxes
 
 F64 = NDArray[np.float64]
-KFn = Callable[[str, dict[str, Any]], tuple[F64, float]]
+KFn = Callable[[str, dict[str, Any], float], tuple[F64, float]]
 
 
 @dataclass(frozen=True)
@@ -171,13 +171,15 @@ def make_scene(
 
     component_fluxes_fn: (sed_params_by_component, suite) -> {component: (band,) counts};
     None uses `toy_component_fluxes` (recorded in attr `sed_model`); the workflow passes
-    `sed_link.ssp_component_fluxes(ssp_path)`. k_fn: (law, suite) -> (k_bands, k_V);
+    `sed_link.ssp_component_fluxes(ssp_path)`. k_fn: (law, suite, redshift) -> (k_bands, k_V);
     None uses `sed_link.band_k` (dustscene.sed).
     """
     suite = validate_suite(suite)
     params = draw_scene_params(suite, scene_index, seed)
     fluxes_fn = component_fluxes_fn or toy_component_fluxes
-    k_bands, k_v = (k_fn or band_k)(str(suite["dust"]["attenuation_law"]), suite)
+    k_bands, k_v = (k_fn or band_k)(
+        str(suite["dust"]["attenuation_law"]), suite, params.redshift
+    )
     fluxes = fluxes_fn(params.sed, suite)
     cfg = config_json if config_json is not None else json.dumps(suite, sort_keys=True)
     sed_model = "toy_powerlaw" if component_fluxes_fn is None else "sed"

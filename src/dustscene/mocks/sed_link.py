@@ -25,19 +25,29 @@ _TOY_WAVE_AA = {"g": 4800.0, "r": 6200.0, "i": 7700.0, "z": 8900.0, "y": 9800.0}
 _TOY_COUNTS_I = 1.0e4
 
 
-def band_k(law: str, suite: dict[str, Any]) -> tuple[F64, float]:
-    """k_b at the bands' effective wavelengths and k_V (5500 A) of `law`, via dustscene.sed."""
-    k_b, k_v = _band_k(law, str(suite["survey"]), tuple(suite["bands"]))
+def band_k(law: str, suite: dict[str, Any], redshift: float = 0.0) -> tuple[F64, float]:
+    """k_b and k_V (5500 A) of `law` in the galaxy's rest frame, via dustscene.sed.
+
+    The dust sits in the galaxy, so each band's effective wavelength is divided by (1 + z).
+    """
+    k_b, k_v = _band_k(law, str(suite["survey"]), tuple(suite["bands"]), float(redshift))
     return np.array(k_b), k_v
 
 
 @functools.lru_cache(maxsize=16)
-def _band_k(law: str, survey: str, bands: tuple[str, ...]) -> tuple[tuple[float, ...], float]:
+def _effective_wavelengths(survey: str, bands: tuple[str, ...]) -> tuple[float, ...]:
     """Cached: loading filter curves costs ~0.2 s, a scene ~0.15 s."""
-    from dustscene.sed.dust import k_lambda
     from dustscene.sed.filters import effective_wavelength, load_filters
 
-    wave = np.asarray(effective_wavelength(load_filters(survey, bands)), dtype=np.float64)
+    return tuple(float(w) for w in np.asarray(effective_wavelength(load_filters(survey, bands))))
+
+
+def _band_k(
+    law: str, survey: str, bands: tuple[str, ...], redshift: float
+) -> tuple[tuple[float, ...], float]:
+    from dustscene.sed.dust import k_lambda
+
+    wave = np.asarray(_effective_wavelengths(survey, bands), dtype=np.float64) / (1.0 + redshift)
     k_b = np.asarray(k_lambda(law, wave), dtype=np.float64)
     k_v = float(np.asarray(k_lambda(law, np.asarray([WAVE_V_AA])))[0])
     return tuple(float(v) for v in k_b), k_v

@@ -33,7 +33,7 @@ BC_SIZE = 1.5  # birth-cloud sigma / clump sigma: the cloud envelops its stars
 
 @dataclass(frozen=True)
 class RawRender:
-    """Unnormalised renders on the field: per component dust-free (y, x), attenuated (band, y, x)."""
+    """Unnormalised field renders per component: dust-free (y, x), attenuated (band, y, x)."""
 
     dustfree: dict[str, F64]
     attenuated: dict[str, F64]

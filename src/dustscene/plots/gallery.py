@@ -1,4 +1,4 @@
-"""Mock gallery: i-band without and with dust, and E(B-V), over inclinations (the NIHAO+SKIRT slide)."""
+"""Mock gallery: i-band without/with dust and E(B-V) over inclinations (the NIHAO+SKIRT slide)."""
 
 from __future__ import annotations
 
