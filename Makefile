@@ -30,6 +30,7 @@ test: $(STAMP)
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 test-slow: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,crosscheck]'
 	$(BIN)/python -m pytest -m slow
 
 lint: $(STAMP)

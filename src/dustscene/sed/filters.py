@@ -48,7 +48,9 @@ def load_filters(survey: str, bands: Sequence[str], n_wave: int = N_WAVE) -> Fil
         resp = speclite.filters.load_filter(name)
         w = np.asarray(resp.wavelength, dtype=float)
         r = np.asarray(resp.response, dtype=float)
-        grid = np.linspace(w[0], w[-1], n_wave)
+        nz = np.flatnonzero(r > 0)  # trim zero-response tails (sdss u has a 3500 A one)
+        lo, hi = max(nz[0] - 1, 0), min(nz[-1] + 1, w.size - 1)
+        grid = np.linspace(w[lo], w[hi], n_wave)
         waves.append(grid)
         trans.append(np.interp(grid, w, r, left=0.0, right=0.0))
     return FilterSet(

@@ -117,8 +117,6 @@ def photometry(
     query = rest_query_wave(params.redshift, filters)
     index = log_grid_index(table.wave, query)
     spec = _attenuate(params, query, take_interp(young, index), take_interp(old, index))
-    # keep XLA from fusing the exps into the (single-threaded on CPU) band reduction
-    # spec = jax.lax.optimization_barrier(spec)
     ln_mass = params.log_mass * math.log(10.0)
     return integrate_bands(spec, params.redshift, filters, ln_mass, cosmology_h0, om0)
 

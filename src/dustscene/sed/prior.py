@@ -31,7 +31,9 @@ def sample_prior(
     r = {**DEFAULT_RANGES, **(ranges or {})}
     unknown = set(r) - set(DEFAULT_RANGES)
     if unknown:
-        raise ValueError(f"unknown prior range(s) {sorted(unknown)}; valid: {sorted(DEFAULT_RANGES)}")
+        raise ValueError(
+            f"unknown prior range(s) {sorted(unknown)}; valid: {sorted(DEFAULT_RANGES)}"
+        )
     k_dir, *keys = jax.random.split(key, len(DEFAULT_RANGES) + 1)
     draws = {
         name: jax.random.uniform(k, (n,), minval=r[name][0], maxval=r[name][1])
