@@ -14,6 +14,7 @@ report: "workflow/report/workflow.rst"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/sed.smk"
 include: "workflow/rules/mocks.smk"
+include: "workflow/rules/fit.smk"
 
 
 # Cheap rules run by the Snakemake process itself, never submitted to a cluster
@@ -22,9 +23,11 @@ localrules:
     all,
     mocks,
     mock_gallery,
+    fits,
 
 
 rule all:
     default_target: True
     input:
         rules.mocks.input,
+        rules.fits.input,

@@ -140,3 +140,14 @@ def test_deep_merge_keeps_siblings() -> None:
     assert out == {"a": {"b": 5, "c": 2}, "d": [2, 3]}
     assert base == {"a": {"b": 1, "c": 2}, "d": [1]}
     assert copy.deepcopy(out) == out
+
+
+def test_unknown_fit_setting() -> None:
+    cfg = _ci()
+    cfg["fit"] = {"mocks": {"morphologie": "sersic"}}
+    _check(cfg, "config key 'fit.mocks.morphologie'", "unknown fit setting")
+
+
+def test_fit_defaults_filled() -> None:
+    wf = load_workflow_config(_ci(), REPO)
+    assert wf.config["fit"]["observations"]["mask_bits"] == 415

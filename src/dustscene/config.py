@@ -120,6 +120,11 @@ def load_workflow_config(
     suite = validate(merged, suite_schema, where, prefix="mocks.overrides")
     _check_ranges(suite, where)
     _check_suite_consistency(suite, where)
+    fit = cfg.get("fit", {})
+    for group in ("mocks", "observations"):
+        _check_fit_keys(fit.get(group, {}), f"fit.{group}", source)
+    for i, obs in enumerate(cfg.get("observations", [])):
+        _check_fit_keys(obs.get("fit", {}), f"observations[{i}].fit", source)
     observations: dict[str, Path] = {}
     for obs in cfg.get("observations", []):
         if obs["name"] in observations:
@@ -133,6 +138,18 @@ def load_workflow_config(
             )
         observations[obs["name"]] = p
     return WorkflowConfig(config=cfg, suite=suite, observations=observations)
+
+
+def _check_fit_keys(settings: Mapping[str, Any], where: str, source: str) -> None:
+    """Fit settings must be keys of dustscene.fitconfig.DEFAULTS (a typo must not pass silently)."""
+    from .fitconfig import DEFAULTS
+
+    for key in settings:
+        if key not in DEFAULTS:
+            raise ConfigError(
+                f"{source}: config key '{where}.{key}': unknown fit setting "
+                f"(valid: {', '.join(sorted(DEFAULTS))})"
+            )
 
 
 def _check_ranges(obj: Any, source: str, key: str = "") -> None:

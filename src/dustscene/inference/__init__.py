@@ -18,7 +18,20 @@ from .sample import SampleResult as SampleResult
 from .sample import sample as sample
 
 __all__ = [
-    "DEFAULTS", "FitResult", "FitSettings", "LaplaceResult", "SampleResult", "build_scene",
-    "chi2_per_dof", "detect_sources", "fit", "fit_batch", "laplace", "laplace_batch",
-    "loss_function", "run_fit_file", "sample", "stack",
+    "DEFAULTS",
+    "FitResult",
+    "FitSettings",
+    "LaplaceResult",
+    "SampleResult",
+    "build_scene",
+    "chi2_per_dof",
+    "detect_sources",
+    "fit",
+    "fit_batch",
+    "laplace",
+    "laplace_batch",
+    "loss_function",
+    "run_fit_file",
+    "sample",
+    "stack",
 ]

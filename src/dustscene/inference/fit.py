@@ -1,4 +1,6 @@
-"""Maximum-posterior fitting: Adam then L-BFGS in one compiled while-loop, batched over scenes by vmap."""
+"""Maximum-posterior fitting: Adam then L-BFGS in one compiled while-loop, batched over scenes by
+vmap.
+"""
 
 from __future__ import annotations
 
@@ -35,7 +37,9 @@ class FitSettings:
 
 @dataclasses.dataclass
 class FitResult:
-    """A fitted scene, its flat unconstrained vector, the loss history (NaN past n_steps) and status."""
+    """A fitted scene, its flat unconstrained vector, the loss history (NaN past n_steps) and
+    status.
+    """
 
     scene: Scene
     u: Array
@@ -86,7 +90,9 @@ def _loop(f, opt, u, state, i0, stop, history, best, settings: FitSettings, lbfg
 
 
 def _fit_one(template: Scene, observation: Observation, u0: Array, settings: FitSettings):
-    """Adam (cosine-decayed, in step-scaled unconstrained space) then L-BFGS from the best Adam iterate."""
+    """Adam (cosine-decayed, in step-scaled unconstrained space) then L-BFGS from the best Adam
+    iterate.
+    """
 
     def f(u):
         return loss_function(template, observation, u)
@@ -97,13 +103,15 @@ def _fit_one(template: Scene, observation: Observation, u0: Array, settings: Fit
     if settings.adam_steps > 0:
         sched = optax.cosine_decay_schedule(settings.learning_rate, settings.adam_steps, alpha=0.02)
         adam = optax.adam(sched)
-        i, history, best, done = _loop(f, adam, u0, adam.init(u0), 0, settings.adam_steps,
-                                       history, best, settings, lbfgs=False)
+        i, history, best, done = _loop(
+            f, adam, u0, adam.init(u0), 0, settings.adam_steps, history, best, settings, lbfgs=False
+        )
     if settings.lbfgs_steps > 0:
         lb = optax.lbfgs()
         u1 = best[0]
-        i, history, best, done = _loop(f, lb, u1, lb.init(u1), i, i + settings.lbfgs_steps,
-                                       history, best, settings, lbfgs=True)
+        i, history, best, done = _loop(
+            f, lb, u1, lb.init(u1), i, i + settings.lbfgs_steps, history, best, settings, lbfgs=True
+        )
     return best[0], best[1], history, i, done
 
 

@@ -37,8 +37,9 @@ def detection_image(images: np.ndarray, variance: np.ndarray, bad: np.ndarray) -
     return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
 
 
-def detect_sources(data: ObservationData, *, threshold: float = 5.0, max_sources: int = 10,
-                   min_separation: int = 3) -> np.ndarray:
+def detect_sources(
+    data: ObservationData, *, threshold: float = 5.0, max_sources: int = 10, min_separation: int = 3
+) -> np.ndarray:
     """Local maxima of the smoothed S/N image above `threshold`, brightest first, as (y, x)."""
     det = ndimage.gaussian_filter(detection_image(data.images, data.variance, data.bad), 1.0)
     peaks = (det == ndimage.maximum_filter(det, size=2 * min_separation + 1)) & (det > threshold)
@@ -63,6 +64,7 @@ def moments(image: np.ndarray, center: np.ndarray, radius: float) -> tuple[float
     disc = np.sqrt(max(tr**2 / 4 - det, 0.0))
     l1, l2 = tr / 2 + disc, max(tr / 2 - disc, 1e-3)
     theta = 0.5 * np.arctan2(2 * cxy, cxx - cyy)
+
     # undo the window's shrinking of a Gaussian: 1/s^2 = 1/s_obs^2 - 1/r^2
     def unwin(v: float) -> float:
         return 1.0 / max(1.0 / v - 1.0 / radius**2, 1.0 / (4 * radius**2))
@@ -71,8 +73,14 @@ def moments(image: np.ndarray, center: np.ndarray, radius: float) -> tuple[float
     return float(s1), float(np.clip(s2 / s1, 0.2, 0.95)), float(theta)
 
 
-def footprint_half_size(det: np.ndarray, own: np.ndarray, peak: tuple[int, int], *,
-                        level: float = 3.0, limits: tuple[int, int] = (4, 15)) -> int:
+def footprint_half_size(
+    det: np.ndarray,
+    own: np.ndarray,
+    peak: tuple[int, int],
+    *,
+    level: float = 1.0,
+    limits: tuple[int, int] = (5, 30),
+) -> int:
     """Half size of a box holding the source's connected footprint (smoothed S/N > `level`)."""
     sm = ndimage.gaussian_filter(det, 1.0)
     lab, _ = ndimage.label((sm > level) & own)
@@ -93,9 +101,17 @@ def build_scene(data: ObservationData, config: dict[str, Any]) -> tuple[Scene, O
     sigma_m = cfg.get("model_psf_sigma") or model_psf_sigma(data.psfs)
     frame = Frame(data.bands, data.shape, pixel_scale=data.pixel_scale, psf_sigma=sigma_m)
     obs = Observation.from_variance(data.images, data.variance, data.psfs, frame, mask=data.bad)
-    centers = data.centers if data.centers is not None else detect_sources(
-        data, threshold=cfg["detect_threshold"], max_sources=cfg["max_sources"])
-    sky0 = np.array([np.median(im[~b]) if (~b).any() else 0.0 for im, b in zip(data.images, data.bad)])
+    centers = (
+        data.centers
+        if data.centers is not None
+        else detect_sources(data, threshold=cfg["detect_threshold"], max_sources=cfg["max_sources"])
+    )
+    sky0 = np.array(
+        [
+            np.median(im[~b]) if (~b).any() else 0.0
+            for im, b in zip(data.images, data.bad, strict=True)
+        ]
+    )
     sky0 = np.where(cfg["sky"], sky0, 0.0) if cfg["sky"] else np.zeros(len(data.bands))
     clean = data.images - sky0[:, None, None]
     det = detection_image(clean, data.variance, data.bad)
@@ -115,8 +131,12 @@ def build_scene(data: ObservationData, config: dict[str, Any]) -> tuple[Scene, O
         sig_int = float(np.sqrt(max(sig**2 - psf_w**2, 0.5**2)))
         iy, ix = int(round(c[0])), int(round(c[1]))
         iy, ix = min(max(iy, 0), data.shape[0] - 1), min(max(ix, 0), data.shape[1] - 1)
-        flux = np.array([np.clip(np.where(own & ~b, im, 0), 0, None).sum()
-                         for im, b in zip(clean, data.bad)])
+        flux = np.array(
+            [
+                np.clip(np.where(own & ~b, im, 0), 0, None).sum()
+                for im, b in zip(clean, data.bad, strict=True)
+            ]
+        )
         flux = np.maximum(flux, 1e-3 * max(flux.max(), 1e-6))
         if cfg["spectrum"] == "blackbody":
             from dustscene.scene import BlackBodySpectrum
@@ -130,14 +150,32 @@ def build_scene(data: ObservationData, config: dict[str, Any]) -> tuple[Scene, O
         half = cfg["box_half_size"] or footprint_half_size(det, own, (iy, ix))
         y0, x0, h, w = box_around(c, half, data.shape)
         if cfg["morphology"] == "sersic":
-            morph = SersicMorphology(c, n=1.5, r_e=max(1.2 * sig_int, 1.0), q=q, theta=theta,
-                                     oversample=cfg["oversample"])
+            morph = SersicMorphology(
+                c,
+                n=1.5,
+                r_e=max(1.2 * sig_int, 1.0),
+                q=q,
+                theta=theta,
+                oversample=cfg["oversample"],
+            )
         else:
-            patch = np.where(own & ~data.bad.any(0), det, 0.0)[y0:y0 + h, x0:x0 + w]
+            patch = np.where(own & ~data.bad.any(0), det, 0.0)[y0 : y0 + h, x0 : x0 + w]
             patch = np.clip(patch, 0, None)
             patch = patch / max(patch.sum(), 1e-12)
-            morph = (FreeMorphology(patch, (y0, x0)) if cfg["morphology"] == "free"
-                     else WaveletMorphology(starlet_transform(patch, cfg["wavelet_scales"]), (y0, x0)))
+            sup = None
+            if cfg["support_snr"] > 0:
+                sm = (
+                    ndimage.gaussian_filter(det, 1.0)[y0 : y0 + h, x0 : x0 + w] > cfg["support_snr"]
+                )
+                sup = ndimage.binary_dilation(sm, iterations=1)
+                sup[min(iy - y0, h - 1), min(ix - x0, w - 1)] = True
+                patch = np.clip(det[y0 : y0 + h, x0 : x0 + w], 0, None) * sup
+                patch = patch / max(patch.sum(), 1e-12)
+            morph = (
+                FreeMorphology(patch, (y0, x0), support=sup)
+                if cfg["morphology"] == "free"
+                else WaveletMorphology(starlet_transform(patch, cfg["wavelet_scales"]), (y0, x0))
+            )
         dust = None
         if cfg["dust"] != "none" and k not in stars:
             if cfg["dust"] == "smooth":
@@ -145,8 +183,10 @@ def build_scene(data: ObservationData, config: dict[str, Any]) -> tuple[Scene, O
             elif cfg["dust"] == "free":
                 dmap = FreeMorphology(np.full((h, w), cfg["ebv_init"]), (y0, x0), floor=1e-3)
             else:
-                dmap = WaveletMorphology(starlet_transform(np.full((h, w), cfg["ebv_init"]),
-                                                           cfg["wavelet_scales"]), (y0, x0))
+                dmap = WaveletMorphology(
+                    starlet_transform(np.full((h, w), cfg["ebv_init"]), cfg["wavelet_scales"]),
+                    (y0, x0),
+                )
             lw = effective_wavelengths(wave, trans)
             if cfg["dust_free_opacity"]:
                 from dustscene.scene.dust import law_k

@@ -1,4 +1,6 @@
-"""Laplace uncertainties: the Hessian of the negative log posterior in unconstrained space, mapped back."""
+"""Laplace uncertainties: the Hessian of the negative log posterior in unconstrained space, mapped
+back.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +20,8 @@ from .fit import loss_function
 
 @dataclasses.dataclass
 class LaplaceResult:
-    """Per-parameter sigma (constrained units, flat order of `to_vector`) and how it was obtained."""
+    """Per-parameter sigma (constrained units, flat order of `to_vector`) and how it was
+    obtained."""
 
     sigma: Array
     method: str
@@ -48,7 +51,9 @@ def _marginal_sigma_u(h: Array) -> Array:
 
 def _jacobian_diag(template: Scene, u: Array) -> Array:
     """d(constrained value)/du per parameter (every constraint map is elementwise)."""
-    return jax.jvp(lambda v: constrained_vector(from_vector(template, v)), (u,), (jnp.ones_like(u),))[1]
+    return jax.jvp(
+        lambda v: constrained_vector(from_vector(template, v)), (u,), (jnp.ones_like(u),)
+    )[1]
 
 
 def _laplace_impl(template, observation, u, dense: bool, chunk: int):
@@ -82,7 +87,9 @@ def laplace(
     max_dense: int = 4000,
     chunk: int = 64,
 ) -> LaplaceResult:
-    """Sigmas at the best fit `u`: marginal (H^-1 diagonal) up to `max_dense` parameters, else 1/sqrt(H_jj)."""
+    """Sigmas at the best fit `u`: marginal (H^-1 diagonal) up to `max_dense` parameters, else
+    1/sqrt(H_jj).
+    """
     dense = u.shape[0] <= max_dense
     sigma, diag = _laplace_jit(template, observation, u, dense, chunk)
     return LaplaceResult(sigma, "dense_inverse" if dense else "diagonal", diag)

@@ -1,4 +1,6 @@
-"""The fit of one file end to end: load, initialise, fit, Laplace, optional NUTS, write the fit HDF5."""
+"""The fit of one file end to end: load, initialise, fit, Laplace, optional NUTS, write the fit
+HDF5.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from dustscene.fitconfig import DEFAULTS
 from dustscene.io.fitfile import write_fit
 from dustscene.io.observations import load_observation
 from dustscene.scene.observation import Observation
@@ -20,37 +23,6 @@ from dustscene.scene.scene import Scene
 from .fit import FitResult, FitSettings, fit
 from .initialize import build_scene
 from .laplace import laplace
-
-DEFAULTS: dict[str, Any] = {
-    "morphology": "free",  # sersic | free | wavelet
-    "spectrum": "free",  # free | blackbody
-    "point_sources": [],  # catalog/detection indices modelled as PSF-shaped sources
-    "dust": "none",  # none | smooth | free | wavelet
-    "dust_law": "calzetti",  # calzetti | ccm89 | charlot_fall | kriek_conroy
-    "dust_free_opacity": False,  # True: s_d free with the i band pinned to k(i)/k(i)=1
-    "ebv_init": 0.05,
-    "sky": True,
-    "mask_bits": None,  # None: nonzero mask = bad (contract); int: only these bits are bad
-    "box_half_size": 0,  # 0: from moments (4 sigma, 6-25 px)
-    "oversample": 4,
-    "wavelet_scales": 3,
-    "model_psf_sigma": None,  # None: min(0.8, 0.6 x narrowest observed PSF sigma) pixels
-    "detect_threshold": 5.0,
-    "max_sources": 10,
-    "survey": "hsc",
-    "adam_steps": 1500,
-    "lbfgs_steps": 500,
-    "learning_rate": 0.5,
-    "rtol": 1e-9,
-    "atol": 1e-6,
-    "laplace": True,
-    "laplace_max_dense": 4000,
-    "hmc": False,
-    "hmc_warmup": 300,
-    "hmc_samples": 300,
-    "hmc_chains": 2,
-    "seed": 0,
-}
 
 
 def resolve_config(config: dict[str, Any] | None) -> dict[str, Any]:
@@ -64,13 +36,18 @@ def resolve_config(config: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def settings_from(cfg: dict[str, Any]) -> FitSettings:
-    return FitSettings(adam_steps=int(cfg["adam_steps"]), lbfgs_steps=int(cfg["lbfgs_steps"]),
-                       learning_rate=float(cfg["learning_rate"]), rtol=float(cfg["rtol"]),
-                       atol=float(cfg["atol"]))
+    return FitSettings(
+        adam_steps=int(cfg["adam_steps"]),
+        lbfgs_steps=int(cfg["lbfgs_steps"]),
+        learning_rate=float(cfg["learning_rate"]),
+        rtol=float(cfg["rtol"]),
+        atol=float(cfg["atol"]),
+    )
 
 
-def fit_product(scene: Scene, observation: Observation, result: FitResult,
-                sigma: np.ndarray | None = None) -> dict[str, Any]:
+def fit_product(
+    scene: Scene, observation: Observation, result: FitResult, sigma: np.ndarray | None = None
+) -> dict[str, Any]:
     """Everything the fit file holds, as numpy arrays and plain values."""
     fitted = result.scene
     model = np.asarray(observation.render(fitted))
@@ -87,34 +64,57 @@ def fit_product(scene: Scene, observation: Observation, result: FitResult,
     comps = []
     for comp in fitted.components:
         df = comp(fitted.frame, dust=False)
-        comps.append({"spectrum": np.asarray(comp.spectrum()),
-                      "morphology": np.asarray(comp.morphology(fitted.frame)),
-                      "dustfree_observed": np.asarray(
-                          observation.render(Scene(fitted.frame, (comp,)), dust=False)),
-                      "dustfree_frame": np.asarray(df)})
+        comps.append(
+            {
+                "spectrum": np.asarray(comp.spectrum()),
+                "morphology": np.asarray(comp.morphology(fitted.frame)),
+                "dustfree_observed": np.asarray(
+                    observation.render(Scene(fitted.frame, (comp,)), dust=False)
+                ),
+                "dustfree_frame": np.asarray(df),
+            }
+        )
     n_steps = int(result.n_steps)
     hist = np.asarray(result.history)[:n_steps]
     w = np.asarray(observation.weights)
     chi2 = float(np.sum(w * (np.asarray(observation.data) - model) ** 2))
     n_pix, n_par = int(np.count_nonzero(w)), n_free(fitted)
     return {
-        "observed": model, "dustfree_observed": dustfree, "model_frame": np.asarray(fitted()),
-        "ebv": np.asarray(ebv), "ebv_calibrated": bool(calibrated),
-        "residuals": np.where(w > 0, np.asarray(observation.data) - model, 0.0), "weights": w,
-        "history": hist, "parameters": params, "uncertainties": sig, "schema": schema,
+        "observed": model,
+        "dustfree_observed": dustfree,
+        "model_frame": np.asarray(fitted()),
+        "ebv": np.asarray(ebv),
+        "ebv_calibrated": bool(calibrated),
+        "residuals": np.where(w > 0, np.asarray(observation.data) - model, 0.0),
+        "weights": w,
+        "history": hist,
+        "parameters": params,
+        "uncertainties": sig,
+        "schema": schema,
         "components": comps,
-        "attrs": {"chi2": chi2, "chi2_per_dof": chi2 / max(n_pix - n_par, 1), "n_pixels": n_pix,
-                  "n_params": n_par, "n_steps": n_steps, "converged": bool(result.converged),
-                  "wall_seconds": float(result.wall_seconds), "best_loss": float(result.loss),
-                  "bands": list(fitted.frame.bands), "n_components": len(fitted.components)},
+        "attrs": {
+            "chi2": chi2,
+            "chi2_per_dof": chi2 / max(n_pix - n_par, 1),
+            "n_pixels": n_pix,
+            "n_params": n_par,
+            "n_steps": n_steps,
+            "converged": bool(result.converged),
+            "wall_seconds": float(result.wall_seconds),
+            "best_loss": float(result.loss),
+            "bands": list(fitted.frame.bands),
+            "n_components": len(fitted.components),
+        },
     }
 
 
 def run_fit_file(
-    input_path: str | Path, output_path: str | Path, config: dict[str, Any] | None = None,
-    *, logger: logging.Logger | None = None,
+    input_path: str | Path,
+    output_path: str | Path,
+    config: dict[str, Any] | None = None,
+    *,
+    logger: logging.Logger | None = None,
 ) -> dict[str, Any]:
-    """Fit a mock scene .h5 or an observation .npz with `config` (keys: DEFAULTS); write the fit HDF5.
+    """Fit a mock .h5 or an observation .npz with `config` (keys: DEFAULTS); write the fit HDF5.
 
     Returns the file's root attributes (chi2_per_dof, n_steps, converged, wall_seconds, ...).
     """
@@ -125,11 +125,21 @@ def run_fit_file(
     t0 = time.perf_counter()
     data = load_observation(input_path, mask_bits=cfg["mask_bits"])
     scene, obs = build_scene(data, cfg)
-    log.info("%s: %d components, %d free parameters, %d pixels", input_path,
-             len(scene.components), n_free(scene), obs.n_pixels)
+    log.info(
+        "%s: %d components, %d free parameters, %d pixels",
+        input_path,
+        len(scene.components),
+        n_free(scene),
+        obs.n_pixels,
+    )
     result = fit(scene, obs, settings_from(cfg))
-    log.info("fit: %d steps, converged=%s, loss %.4g, %.1f s", int(result.n_steps),
-             bool(result.converged), float(result.loss), result.wall_seconds)
+    log.info(
+        "fit: %d steps, converged=%s, loss %.4g, %.1f s",
+        int(result.n_steps),
+        bool(result.converged),
+        float(result.loss),
+        result.wall_seconds,
+    )
     sigma, method = None, "none"
     if cfg["laplace"]:
         lap = laplace(scene, obs, result.u, max_dense=cfg["laplace_max_dense"])
@@ -139,19 +149,29 @@ def run_fit_file(
         from .sample import prior_parameters, sample
 
         if prior_parameters(result.scene):
-            smp = sample(result.scene, obs, key=jax.random.key(cfg["seed"]),
-                         num_warmup=cfg["hmc_warmup"], num_samples=cfg["hmc_samples"],
-                         num_chains=cfg["hmc_chains"])
+            smp = sample(
+                result.scene,
+                obs,
+                key=jax.random.key(cfg["seed"]),
+                num_warmup=cfg["hmc_warmup"],
+                num_samples=cfg["hmc_samples"],
+                num_chains=cfg["hmc_chains"],
+            )
             product["samples"] = smp.samples
             product["sample_diagnostics"] = {"r_hat": smp.r_hat, "ess": smp.ess}
         else:
             log.warning("hmc requested but no parameter carries a prior; skipped")
-    product["attrs"].update({
-        "wall_seconds": time.perf_counter() - t0, "fit_seconds": float(result.wall_seconds),
-        "laplace_method": method, "config": json.dumps(cfg, sort_keys=True),
-        "input": str(input_path), "dustscene_version": __version__,
-        "parameter_names": [name for name, _ in free_parameters(result.scene)],
-    })
+    product["attrs"].update(
+        {
+            "wall_seconds": time.perf_counter() - t0,
+            "fit_seconds": float(result.wall_seconds),
+            "laplace_method": method,
+            "config": json.dumps(cfg, sort_keys=True),
+            "input": str(input_path),
+            "dustscene_version": __version__,
+            "parameter_names": [name for name, _ in free_parameters(result.scene)],
+        }
+    )
     write_fit(output_path, product)
     return {k: v for k, v in product["attrs"].items() if k != "config"}
 

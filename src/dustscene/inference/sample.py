@@ -1,4 +1,5 @@
-"""NUTS (numpyro) over the parameters that carry explicit priors, the others held at the best fit."""
+"""NUTS (numpyro) over the parameters that carry explicit priors, the others held at the
+best fit."""
 
 from __future__ import annotations
 
@@ -39,8 +40,11 @@ def _set_values(scene: Scene, values: dict[str, jax.Array]) -> Scene:
 def prior_parameters(scene: Scene) -> dict[str, Parameter]:
     """Free parameters that carry a numpyro prior, by name."""
     leaves = jax.tree_util.tree_flatten_with_path(scene, is_leaf=is_parameter)[0]
-    return {jax.tree_util.keystr(p).lstrip("."): leaf for p, leaf in leaves
-            if isinstance(leaf, Parameter) and not leaf.fixed and leaf.prior is not None}
+    return {
+        jax.tree_util.keystr(p).lstrip("."): leaf
+        for p, leaf in leaves
+        if isinstance(leaf, Parameter) and not leaf.fixed and leaf.prior is not None
+    }
 
 
 def sample(
@@ -62,9 +66,14 @@ def sample(
         numpyro.factor("loglike", observation.log_likelihood(_set_values(scene, vals)))
 
     init = {name: jnp.asarray(p.value) for name, p in params.items()}
-    mcmc = MCMC(NUTS(model, init_strategy=numpyro.infer.init_to_value(values=init)),
-                num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains,
-                chain_method="sequential", progress_bar=False)
+    mcmc = MCMC(
+        NUTS(model, init_strategy=numpyro.infer.init_to_value(values=init)),
+        num_warmup=num_warmup,
+        num_samples=num_samples,
+        num_chains=num_chains,
+        chain_method="sequential",
+        progress_bar=False,
+    )
     mcmc.run(key)
     s = mcmc.get_samples(group_by_chain=True)
     diag = summary(s)

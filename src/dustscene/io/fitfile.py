@@ -1,4 +1,6 @@
-"""Write and read the fit HDF5 (CONTRACTS "Fit HDF5"): plain arrays plus JSON attributes, atomically."""
+"""Write and read the fit HDF5 (CONTRACTS "Fit HDF5"): plain arrays plus JSON attributes,
+atomically.
+"""
 
 from __future__ import annotations
 
@@ -27,8 +29,9 @@ def write_fit(path: str | Path, product: dict[str, Any]) -> None:
     with atomic_path(path) as tmp:
         with h5py.File(tmp, "w") as f:
             f.create_dataset("model/observed", data=np.asarray(product["observed"], np.float32))
-            f.create_dataset("model/dustfree_observed",
-                             data=np.asarray(product["dustfree_observed"], np.float32))
+            f.create_dataset(
+                "model/dustfree_observed", data=np.asarray(product["dustfree_observed"], np.float32)
+            )
             f.create_dataset("model/frame", data=np.asarray(product["model_frame"], np.float32))
             f.create_dataset("dust/ebv", data=np.asarray(product["ebv"], np.float32))
             f["dust"].attrs["calibrated"] = bool(product.get("ebv_calibrated", True))
@@ -63,6 +66,7 @@ def read_fit(path: str | Path) -> dict[str, Any]:
     """Read a fit file back into nested dicts of numpy arrays and attributes."""
     out: dict[str, Any] = {}
     with h5py.File(path, "r") as f:
+
         def visit(name, obj):
             if isinstance(obj, h5py.Dataset):
                 out[name] = obj[()]

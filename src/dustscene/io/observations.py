@@ -58,8 +58,13 @@ def _read_npz(path: Path) -> dict:
     for key in ("images", "variance", "psfs", "filters"):
         if key not in d:
             raise ObservationError(path, f"missing array '{key}'")
-    out = {"images": d["images"], "variance": d["variance"], "psfs": d["psfs"],
-           "bands": _bands(d["filters"], path), "mask": d.get("mask")}
+    out = {
+        "images": d["images"],
+        "variance": d["variance"],
+        "psfs": d["psfs"],
+        "bands": _bands(d["filters"], path),
+        "mask": d.get("mask"),
+    }
     cat = d.get("catalog")
     if cat is not None:
         if cat.dtype.names is None or not {"x", "y"} <= set(cat.dtype.names):
@@ -77,11 +82,18 @@ def _read_h5(path: Path) -> dict:
 
     try:
         with h5py.File(path, "r") as f:
-            missing = [k for k in ("observed/images", "observed/variance", "observed/psf") if k not in f]
+            missing = [
+                k for k in ("observed/images", "observed/variance", "observed/psf") if k not in f
+            ]
             if missing:
                 raise ObservationError(path, f"missing dataset(s) {missing}")
-            out = {"images": f["observed/images"][()], "variance": f["observed/variance"][()],
-                   "psfs": f["observed/psf"][()], "mask": None, "centers": None}
+            out = {
+                "images": f["observed/images"][()],
+                "variance": f["observed/variance"][()],
+                "psfs": f["observed/psf"][()],
+                "mask": None,
+                "centers": None,
+            }
             if "bands" not in f.attrs:
                 raise ObservationError(path, "missing root attribute 'bands'")
             out["bands"] = _bands(f.attrs["bands"], path)
@@ -89,6 +101,9 @@ def _read_h5(path: Path) -> dict:
                 out["mask"] = f["observed/mask"][()]
             if "pixel_scale_arcsec" in f.attrs:
                 out["pixel_scale"] = float(f.attrs["pixel_scale_arcsec"])
+            if "center_xy" in f.attrs:  # a mock's catalog: its galaxy centre (x, y) in pixels
+                cx, cy = (float(v) for v in f.attrs["center_xy"])
+                out["centers"] = np.array([[cy, cx]])
     except ObservationError:
         raise
     except (OSError, KeyError, ValueError) as err:
@@ -125,7 +140,9 @@ def load_observation(
         raise ObservationError(path, "PSF has non-finite values")
     sums = psfs.sum(axis=(1, 2))
     if np.any(np.abs(sums - 1) > psf_tolerance):
-        raise ObservationError(path, f"PSF not normalised: per-band sums {np.round(sums, 4).tolist()}")
+        raise ObservationError(
+            path, f"PSF not normalised: per-band sums {np.round(sums, 4).tolist()}"
+        )
     bad = np.zeros(images.shape, dtype=bool)
     if raw.get("mask") is not None:
         m = np.asarray(raw["mask"])
@@ -138,20 +155,35 @@ def load_observation(
     if np.any(~np.isfinite(variance) & ~bad):
         raise ObservationError(path, "unmasked non-finite variance")
     if np.any((variance < 0) & ~bad):
-        raise ObservationError(path, f"negative variance in {int(np.count_nonzero(variance < 0))} pixels")
+        raise ObservationError(
+            path, f"negative variance in {int(np.count_nonzero(variance < 0))} pixels"
+        )
     bad = bad | ~(variance > 0)
     if bad.all():
         raise ObservationError(path, "every pixel is masked")
     centers = raw.get("centers")
     if centers is not None:
         ny, nx = images.shape[1:]
-        out = (centers[:, 0] < -0.5) | (centers[:, 0] > ny - 0.5) | (centers[:, 1] < -0.5) | (
-            centers[:, 1] > nx - 0.5)
+        out = (
+            (centers[:, 0] < -0.5)
+            | (centers[:, 0] > ny - 0.5)
+            | (centers[:, 1] < -0.5)
+            | (centers[:, 1] > nx - 0.5)
+        )
         if np.any(out):
             raise ObservationError(
-                path, f"source(s) {np.flatnonzero(out).tolist()} outside the {ny}x{nx} image")
+                path, f"source(s) {np.flatnonzero(out).tolist()} outside the {ny}x{nx} image"
+            )
     images = np.where(bad, 0.0, images)
     variance = np.where(bad, 0.0, variance)
-    return ObservationData(str(path), bands, images, variance, bad, psfs, centers,
-                           float(raw.get("pixel_scale", 0.168)),
-                           "h5" if path.suffix in (".h5", ".hdf5") else "npz")
+    return ObservationData(
+        str(path),
+        bands,
+        images,
+        variance,
+        bad,
+        psfs,
+        centers,
+        float(raw.get("pixel_scale", 0.168)),
+        "h5" if path.suffix in (".h5", ".hdf5") else "npz",
+    )

@@ -13,7 +13,8 @@ from .frame import Frame
 
 
 class Component(eqx.Module):
-    """One emitter: `spectrum()` [band] times `morphology(frame)` [y, x], times exp(-tau) if dusty."""
+    """One emitter: `spectrum()` [band] times `morphology(frame)` [y, x], times exp(-tau)
+    if dusty."""
 
     spectrum: Any
     morphology: Any

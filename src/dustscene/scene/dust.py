@@ -1,4 +1,6 @@
-"""Dust screens: tau_b(x) = s_d,b m_d(x), with s_d fixed by an attenuation law (m_d = E(B-V)) or free."""
+"""Dust screens: tau_b(x) = s_d,b m_d(x), with s_d fixed by an attenuation law (m_d = E(B-V)) or
+free.
+"""
 
 from __future__ import annotations
 
@@ -27,20 +29,28 @@ def law_k(law: str, wave_aa: ArrayLike, bands: tuple[str, ...] | None = None) ->
         name = _ALIASES.get(law, law)
         return np.asarray(k_lambda(name, np.asarray(wave_aa, dtype=float)), dtype=float)
     except ImportError:
-        if law in ("calzetti", "calzetti00") and bands is not None and all(b in _CALZETTI_HSC for b in bands):
+        if (
+            law in ("calzetti", "calzetti00")
+            and bands is not None
+            and all(b in _CALZETTI_HSC for b in bands)
+        ):
             return np.array([_CALZETTI_HSC[b] for b in bands])
         raise
 
 
 class Dust(eqx.Module):
-    """A dust screen: per-band opacity s_d (law-fixed, or free except band `reference` = 1) times m_d >= 0."""
+    """A dust screen: per-band opacity s_d (law-fixed, or free except band `reference` = 1) times
+    m_d >= 0.
+    """
 
     s_d: Parameter
     ebv: Any  # any morphology-like module returning a non-negative (y, x) map
     calibrated: bool = eqx.field(static=True)
     reference: int = eqx.field(static=True)
 
-    def __init__(self, s_d: ArrayLike | Parameter, ebv: Any, *, free: bool = False, reference: int = 2):
+    def __init__(
+        self, s_d: ArrayLike | Parameter, ebv: Any, *, free: bool = False, reference: int = 2
+    ):
         s = s_d if isinstance(s_d, Parameter) else None
         arr = np.asarray(value(s_d) if s is not None else s_d, dtype=float)
         if s is None:

@@ -1,4 +1,5 @@
-"""Morphologies: unit-flux images on the model frame (point source, Sersic, wavelets, free pixels)."""
+"""Morphologies: unit-flux images on the model frame (point source, Sersic, wavelets, free
+pixels)."""
 
 from __future__ import annotations
 
@@ -25,9 +26,7 @@ def sersic_bn(n: Array) -> Array:
     return 2 * n - 1 / 3 + 4 / (405 * n) + 46 / (25515 * n**2) + 131 / (1148175 * n**3)
 
 
-def elliptical_radius2(
-    y: Array, x: Array, center: Array, q: Array, theta: Array
-) -> Array:
+def elliptical_radius2(y: Array, x: Array, center: Array, q: Array, theta: Array) -> Array:
     """Squared elliptical radius along the major axis; theta from +x towards +y (radians)."""
     dy, dx = y - center[0], x - center[1]
     c, s = jnp.cos(theta), jnp.sin(theta)
@@ -53,7 +52,9 @@ class PointSourceMorphology(eqx.Module):
 
 
 class SersicMorphology(eqx.Module):
-    """Sersic profile (n, R_e [pixels], axis ratio q, angle theta), sub-pixel sampled, model-PSF convolved."""
+    """Sersic profile (n, R_e [pixels], axis ratio q, angle theta), sub-pixel sampled, model-PSF
+    convolved.
+    """
 
     center: Parameter
     n: Parameter
@@ -62,8 +63,17 @@ class SersicMorphology(eqx.Module):
     theta: Parameter
     oversample: int = eqx.field(static=True)
 
-    def __init__(self, center, n=1.0, r_e=3.0, q=0.8, theta=0.0, *, oversample: int = 4,
-                 n_bounds: tuple[float, float] = (0.3, 6.0)):
+    def __init__(
+        self,
+        center,
+        n=1.0,
+        r_e=3.0,
+        q=0.8,
+        theta=0.0,
+        *,
+        oversample: int = 4,
+        n_bounds: tuple[float, float] = (0.3, 6.0),
+    ):
         self.center = _center(center)
         self.n = n if isinstance(n, Parameter) else Parameter(n, Interval(*n_bounds), step=0.05)
         self.r_e = r_e if isinstance(r_e, Parameter) else Parameter(r_e, Positive(), step=0.02)
@@ -75,11 +85,15 @@ class SersicMorphology(eqx.Module):
         """Pixel-averaged Sersic profile before the model PSF, normalised to unit total flux."""
         n, r_e, q = value(self.n), value(self.r_e), value(self.q)
         y, x = frame.pixel_grid(self.oversample)
-        r2 = elliptical_radius2(jnp.asarray(y), jnp.asarray(x), value(self.center), q, value(self.theta))
+        r2 = elliptical_radius2(
+            jnp.asarray(y), jnp.asarray(x), value(self.center), q, value(self.theta)
+        )
         b = sersic_bn(n)
         # (r / R_e)^(1/n) via logs; the tiny offset keeps the gradient finite at r = 0
         prof = jnp.exp(-b * jnp.exp(jnp.log(r2 / r_e**2 + 1e-20) / (2 * n)))
-        log_total = jnp.log(2 * jnp.pi * q * n) + 2 * jnp.log(r_e) + gammaln(2 * n) - 2 * n * jnp.log(b)
+        log_total = (
+            jnp.log(2 * jnp.pi * q * n) + 2 * jnp.log(r_e) + gammaln(2 * n) - 2 * n * jnp.log(b)
+        )
         return _bin(prof, frame.shape, self.oversample) * jnp.exp(-log_total)
 
     def __call__(self, frame: Frame) -> Float[Array, "y x"]:
@@ -96,17 +110,23 @@ class ProfileMap(eqx.Module):
     theta: Parameter
 
     def __init__(self, amplitude, center, scale=5.0, q=0.8, theta=0.0):
-        self.amplitude = (amplitude if isinstance(amplitude, Parameter)
-                          else Parameter(amplitude, Positive(), step=0.05))
+        self.amplitude = (
+            amplitude
+            if isinstance(amplitude, Parameter)
+            else Parameter(amplitude, Positive(), step=0.05)
+        )
         self.center = _center(center)
-        self.scale = scale if isinstance(scale, Parameter) else Parameter(scale, Positive(), step=0.02)
+        self.scale = (
+            scale if isinstance(scale, Parameter) else Parameter(scale, Positive(), step=0.02)
+        )
         self.q = q if isinstance(q, Parameter) else Parameter(q, Interval(0.05, 1.0), step=0.05)
         self.theta = theta if isinstance(theta, Parameter) else Parameter(theta, Real(), step=0.02)
 
     def __call__(self, frame: Frame) -> Float[Array, "y x"]:
         y, x = frame.pixel_grid(1)
-        r2 = elliptical_radius2(jnp.asarray(y), jnp.asarray(x), value(self.center),
-                                value(self.q), value(self.theta))
+        r2 = elliptical_radius2(
+            jnp.asarray(y), jnp.asarray(x), value(self.center), value(self.q), value(self.theta)
+        )
         r = jnp.sqrt(r2 + 1e-12)
         return value(self.amplitude) * jnp.exp(-r / value(self.scale))
 
@@ -117,7 +137,9 @@ def _place(patch: Array, origin: tuple[int, int], shape: tuple[int, int]) -> Arr
     return jnp.pad(patch, ((y0, shape[0] - y0 - h), (x0, shape[1] - x0 - w)))
 
 
-def box_around(center: ArrayLike, half_size: int, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+def box_around(
+    center: ArrayLike, half_size: int, shape: tuple[int, int]
+) -> tuple[int, int, int, int]:
     """(y0, x0, h, w) of a square box around `center`, clipped to the frame."""
     cy, cx = (int(round(float(c))) for c in np.asarray(center)[:2])
     y0, x0 = max(cy - half_size, 0), max(cx - half_size, 0)
@@ -126,23 +148,50 @@ def box_around(center: ArrayLike, half_size: int, shape: tuple[int, int]) -> tup
 
 
 class FreeMorphology(eqx.Module):
-    """Free non-negative pixels in a box at `origin` (y0, x0) of the frame."""
+    """Free non-negative pixels in a box at `origin` (y0, x0), optionally only on a
+    `support` mask."""
 
     pixels: Parameter
     origin: tuple[int, int] = eqx.field(static=True)
+    box: tuple[int, int] = eqx.field(static=True)
+    support: tuple[tuple[int, ...], tuple[int, ...]] | None = eqx.field(static=True)
 
-    def __init__(self, pixels: ArrayLike | Parameter, origin: tuple[int, int] = (0, 0), *,
-                 floor: float = 1e-4):
+    def __init__(
+        self,
+        pixels: ArrayLike | Parameter,
+        origin: tuple[int, int] = (0, 0),
+        *,
+        floor: float = 1e-4,
+        support: ArrayLike | None = None,
+        box: tuple[int, int] | None = None,
+    ):
         if isinstance(pixels, Parameter):
             self.pixels = pixels
+            self.box = tuple(box) if box is not None else pixels.value.shape
+            self.support = None
         else:
             p = np.asarray(pixels, dtype=float)
+            self.box = p.shape
+            if support is not None:
+                iy, ix = np.nonzero(np.asarray(support, dtype=bool))
+                self.support = (tuple(int(i) for i in iy), tuple(int(i) for i in ix))
+                p = p[iy, ix]
+            else:
+                self.support = None
             p = np.maximum(p, floor * max(p.max(), 1e-12))
             self.pixels = Parameter(p, Positive(), step=0.05)
         self.origin = (int(origin[0]), int(origin[1]))
 
+    def image(self) -> Float[Array, "h w"]:
+        """The box with its pixels (zero off the support)."""
+        v = value(self.pixels)
+        if self.support is None:
+            return v
+        iy, ix = np.asarray(self.support[0]), np.asarray(self.support[1])
+        return jnp.zeros(self.box).at[iy, ix].set(v)
+
     def __call__(self, frame: Frame) -> Float[Array, "y x"]:
-        return _place(value(self.pixels), self.origin, frame.shape)
+        return _place(self.image(), self.origin, frame.shape)
 
 
 # B3-spline a trous kernel of the starlet transform (Starck et al. 2007)
@@ -150,7 +199,9 @@ _B3 = np.array([1, 4, 6, 4, 1], dtype=float) / 16.0
 
 
 def starlet_transform(image: np.ndarray, scales: int) -> np.ndarray:
-    """Isotropic undecimated wavelet (starlet) coefficients [scales + 1, y, x]; they sum to the image."""
+    """Isotropic undecimated wavelet (starlet) coefficients [scales + 1, y, x]; they sum to the
+    image.
+    """
     from scipy.ndimage import convolve1d
 
     c = np.asarray(image, dtype=float)

@@ -13,7 +13,8 @@ from .scene import Scene
 
 
 class Observation(eqx.Module):
-    """Images Y, weights W (0 = masked) and PSFs; the model is seen through the difference kernel."""
+    """Images Y, weights W (0 = masked) and PSFs; the model is seen through the difference
+    kernel."""
 
     data: Float[Array, "band y x"]
     weights: Float[Array, "band y x"]

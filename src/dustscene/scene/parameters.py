@@ -62,7 +62,9 @@ Constraint = Real | Positive | Interval
 
 
 class Parameter(eqx.Module):
-    """A model value with its constraint, optional numpyro prior and a typical step (unconstrained)."""
+    """A model value with its constraint, optional numpyro prior and a typical step
+    (unconstrained).
+    """
 
     value: Array
     constraint: Constraint = eqx.field(static=True, default=Real())

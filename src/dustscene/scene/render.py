@@ -11,10 +11,13 @@ from scipy.fft import next_fast_len
 
 def fft_shape(image_shape: tuple[int, int], kernel_shape: tuple[int, int]) -> tuple[int, int]:
     """Padded FFT size that makes circular convolution equal to linear convolution on the image."""
-    return tuple(next_fast_len(int(n) + int(k)) for n, k in zip(image_shape, kernel_shape))
+    pairs = zip(image_shape, kernel_shape, strict=True)
+    return tuple(next_fast_len(int(n) + int(k)) for n, k in pairs)
 
 
-def wrap_kernel(kernel: Float[Array, "*b ky kx"], shape: tuple[int, int]) -> Float[Array, "*b fy fx"]:
+def wrap_kernel(
+    kernel: Float[Array, "*b ky kx"], shape: tuple[int, int]
+) -> Float[Array, "*b fy fx"]:
     """Zero-pad a centred kernel to `shape` and roll its centre (ky//2, kx//2) onto pixel (0, 0)."""
     ky, kx = kernel.shape[-2:]
     pad = [(0, 0)] * (kernel.ndim - 2) + [(0, shape[0] - ky), (0, shape[1] - kx)]
@@ -27,7 +30,9 @@ def kernel_fft(kernel: Float[Array, "*b ky kx"], shape: tuple[int, int]) -> Arra
     return jnp.fft.rfft2(wrap_kernel(kernel, shape), s=shape)
 
 
-def convolve(image: Float[Array, "*b y x"], kfft: Array, shape: tuple[int, int]) -> Float[Array, "*b y x"]:
+def convolve(
+    image: Float[Array, "*b y x"], kfft: Array, shape: tuple[int, int]
+) -> Float[Array, "*b y x"]:
     """Convolve `image` with a kernel given by its padded real FFT `kfft` (see `kernel_fft`)."""
     ny, nx = image.shape[-2:]
     return jnp.fft.irfft2(jnp.fft.rfft2(image, s=shape) * kfft, s=shape)[..., :ny, :nx]
@@ -36,7 +41,8 @@ def convolve(image: Float[Array, "*b y x"], kfft: Array, shape: tuple[int, int])
 def difference_kernel_fft(
     psf_obs: Float[Array, "band ky kx"], psf_model: Float[Array, "ky2 kx2"], shape: tuple[int, int]
 ) -> Array:
-    """FFT of the kernel D with D * psf_model = psf_obs (Wiener-regularised where psf_model is ~0)."""
+    """FFT of the kernel D with D * psf_model = psf_obs (Wiener-regularised where psf_model
+    is ~0)."""
     num = kernel_fft(jnp.asarray(psf_obs), shape)
     den = kernel_fft(jnp.asarray(psf_model), shape)
     # the model PSF is narrower than any observed PSF, so |den| >> eps where num matters
@@ -45,7 +51,7 @@ def difference_kernel_fft(
 
 
 def pixel_gaussian(
-    shape: tuple[int, int], center: Float[Array, "2"], sigma: float | Array
+    shape: tuple[int, int], center: Float[Array, 2], sigma: float | Array
 ) -> Float[Array, "y x"]:
     """Unit-flux circular Gaussian integrated over square pixels (centre (y, x) in pixel units)."""
     s = jnp.sqrt(2.0) * sigma

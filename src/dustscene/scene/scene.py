@@ -46,7 +46,9 @@ class Scene(eqx.Module):
         return jnp.zeros(self.frame.n_bands) if self.sky is None else self.sky()
 
     def ebv_map(self) -> tuple[Float[Array, "y x"], bool]:
-        """Dust map on the pixel grid (flux-weighted over dusty components) and whether it is E(B-V)."""
+        """Dust map on the pixel grid (flux-weighted over dusty components) and whether it is
+        E(B-V).
+        """
         num = jnp.zeros(self.frame.shape)
         den = jnp.zeros(self.frame.shape)
         calibrated = True

@@ -23,8 +23,12 @@ class FreeSpectrum(eqx.Module):
         else:
             f = np.asarray(fluxes, dtype=float)
             if positive:
-                self.fluxes = Parameter(np.maximum(f, 1e-6 * max(np.abs(f).max(), 1e-12)),
-                                        Positive(), step=0.05, prior=prior)
+                self.fluxes = Parameter(
+                    np.maximum(f, 1e-6 * max(np.abs(f).max(), 1e-12)),
+                    Positive(),
+                    step=0.05,
+                    prior=prior,
+                )
             else:
                 step = 0.05 * max(float(np.abs(f).max()), 1e-12)
                 self.fluxes = Parameter(f, Real(), step=step, prior=prior)
@@ -34,7 +38,8 @@ class FreeSpectrum(eqx.Module):
 
 
 class BlackBodySpectrum(eqx.Module):
-    """Black body B_nu(T) averaged over filter curves; `amplitude` is the flux in band `reference`."""
+    """Black body B_nu(T) averaged over filter curves; `amplitude` is the flux in band
+    `reference`."""
 
     temperature: Parameter
     amplitude: Parameter
@@ -52,16 +57,24 @@ class BlackBodySpectrum(eqx.Module):
         reference: int = 0,
         t_bounds: tuple[float, float] = (1000.0, 60000.0),
     ):
-        self.temperature = (temperature if isinstance(temperature, Parameter)
-                            else Parameter(temperature, Interval(*t_bounds), step=0.1))
-        self.amplitude = (amplitude if isinstance(amplitude, Parameter)
-                          else Parameter(amplitude, Positive(), step=0.05))
+        self.temperature = (
+            temperature
+            if isinstance(temperature, Parameter)
+            else Parameter(temperature, Interval(*t_bounds), step=0.1)
+        )
+        self.amplitude = (
+            amplitude
+            if isinstance(amplitude, Parameter)
+            else Parameter(amplitude, Positive(), step=0.05)
+        )
         self.wave = jnp.asarray(wave, dtype=float)
         self.trans = jnp.asarray(trans, dtype=float)
         self.reference = int(reference)
 
     def band_means(self, temperature: Array) -> Float[Array, " band"]:
-        """<B_nu> per band, weighted by T(lambda) dlambda / lambda (AB convention), arbitrary units."""
+        """<B_nu> per band, weighted by T(lambda) dlambda / lambda (AB convention), arbitrary
+        units.
+        """
         x = HC_OVER_K / (self.wave * temperature)
         b_nu = self.wave**-3 / jnp.expm1(x)
         w = self.trans / self.wave
@@ -72,7 +85,9 @@ class BlackBodySpectrum(eqx.Module):
         return value(self.amplitude) * m / m[self.reference]
 
 
-def filter_curves(bands: tuple[str, ...] | list[str], survey: str = "hsc") -> tuple[np.ndarray, np.ndarray]:
+def filter_curves(
+    bands: tuple[str, ...] | list[str], survey: str = "hsc"
+) -> tuple[np.ndarray, np.ndarray]:
     """(wave [band, nw] Angstrom, transmission [band, nw]) from dustscene.sed or speclite."""
     try:
         from dustscene.sed.filters import load_filters
@@ -86,7 +101,8 @@ def filter_curves(bands: tuple[str, ...] | list[str], survey: str = "hsc") -> tu
         curves = [speclite.filters.load_filter(f"{prefix}-{b}") for b in bands]
         nw = 200
         wave = np.stack([np.linspace(c.wavelength[0], c.wavelength[-1], nw) for c in curves])
-        trans = np.stack([np.interp(w, c.wavelength, c.response) for w, c in zip(wave, curves)])
+        pairs = zip(wave, curves, strict=True)
+        trans = np.stack([np.interp(w, c.wavelength, c.response) for w, c in pairs])
         return wave, trans
 
 

@@ -1,0 +1,95 @@
+"""Bench: 32 synthetic 5-band 64x64 scenes (two Sersics + a star) fitted in one batched call."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import jax
+import numpy as np
+
+from dustscene._jax import configure_jax
+from dustscene.inference import FitSettings, fit_batch
+from dustscene.scene import (
+    Component,
+    Frame,
+    FreeSpectrum,
+    Observation,
+    PointSourceMorphology,
+    Scene,
+    SersicMorphology,
+    gaussian_psf,
+    n_free,
+    to_vector,
+)
+
+SCARLET2_QUOTED_S_PER_SCENE = 28.2  # notes/anchors-measured.md, quoted, not measured here
+
+
+def scene(frame: Frame, p: np.ndarray) -> Scene:
+    g1 = Component(
+        FreeSpectrum(p[0:5]), SersicMorphology(p[5:7], n=p[7], r_e=p[8], q=0.7, theta=0.3)
+    )
+    g2 = Component(
+        FreeSpectrum(p[9:14]), SersicMorphology(p[14:16], n=p[16], r_e=p[17], q=0.5, theta=1.2)
+    )
+    star = Component(FreeSpectrum(p[18:23]), PointSourceMorphology(p[23:25]))
+    return Scene(frame, (g1, g2, star))
+
+
+def main(n_scenes: int = 32, seed: int = 0) -> None:
+    configure_jax()
+    rng = np.random.default_rng(seed)
+    frame = Frame("grizy", (64, 64), psf_sigma=0.8)
+    psf = np.stack([np.asarray(gaussian_psf(s, 25)) for s in (2.0, 1.9, 1.8, 1.8, 1.9)])
+    sigma = np.array([0.03, 0.04, 0.05, 0.1, 0.2])
+    var = np.broadcast_to((sigma**2)[:, None, None], (5, 64, 64))
+    truth_p = np.concatenate(
+        [
+            [20, 30, 40, 45, 50],
+            [30.3, 24.6],
+            [1.0],
+            [6.0],
+            [5, 8, 10, 12, 13],
+            [38.2, 40.7],
+            [2.5],
+            [2.5],
+            [3, 3, 3, 3, 3],
+            [14.4, 48.2],
+        ]
+    )
+    obs, u0 = [], []
+    for _ in range(n_scenes):
+        truth = scene(frame, truth_p)
+        clean = Observation.from_variance(np.zeros((5, 64, 64)), var, psf, frame).render(truth)
+        data = np.asarray(clean) + rng.normal(size=clean.shape) * sigma[:, None, None]
+        obs.append(Observation.from_variance(data, var, psf, frame))
+        pert = truth_p.copy()
+        pert[[0, 1, 2, 3, 4, 9, 10, 11, 12, 13, 18, 19, 20, 21, 22]] *= rng.uniform(0.8, 1.2, 15)
+        pert[[5, 6, 14, 15, 23, 24]] += rng.uniform(-0.5, 0.5, 6)
+        pert[[7, 8, 16, 17]] *= rng.uniform(0.8, 1.2, 4)
+        u0.append(np.asarray(to_vector(scene(frame, pert))))
+    template = scene(frame, truth_p)
+    t0 = time.perf_counter()
+    results = fit_batch(template, obs, np.stack(u0), FitSettings(adam_steps=1000, lbfgs_steps=500))
+    total = time.perf_counter() - t0
+    npar = n_free(template)
+    dev = jax.devices()[0]
+    print(f"dustscene batched: {n_scenes} scenes, {npar} free parameters each, device {dev}")
+    print("scene  steps  converged  chi2/dof")
+    for k, r in enumerate(results):
+        chi2 = float(obs[k].chi2(r.scene)) / (obs[k].n_pixels - npar)
+        print(f"{k:5d}  {int(r.n_steps):5d}  {bool(r.converged)!s:9s}  {chi2:.4f}")
+    print(f"total wall time (compile included): {total:.1f} s = {total / n_scenes:.2f} s per scene")
+    print(
+        f"scarlet2 0.5.1: {SCARLET2_QUOTED_S_PER_SCENE} s per scene (QUOTED from "
+        "notes/anchors-measured.md, not measured here; not installed in this run)"
+    )
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--n-scenes", type=int, default=32)
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args()
+    main(a.n_scenes, a.seed)

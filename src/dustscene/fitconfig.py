@@ -1,0 +1,37 @@
+"""Fit settings and defaults, importable without JAX so the workflow validates them early."""
+
+from __future__ import annotations
+
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    "morphology": "free",  # sersic | free | wavelet
+    "spectrum": "free",  # free | blackbody
+    "point_sources": [],  # catalog/detection indices modelled as PSF-shaped sources
+    "dust": "none",  # none | smooth | free | wavelet
+    "dust_law": "calzetti",  # calzetti | ccm89 | charlot_fall | kriek_conroy
+    "dust_free_opacity": False,  # True: s_d free with the i band pinned to k(i)/k(i)=1
+    "ebv_init": 0.05,
+    "sky": True,
+    "mask_bits": None,  # None: nonzero mask = bad (contract); int: only these bits are bad
+    "box_half_size": 0,  # 0: from moments (4 sigma, 6-25 px)
+    "support_snr": 2.0,  # free pixels only where the smoothed S/N exceeds this (0: whole box)
+    "oversample": 4,
+    "wavelet_scales": 3,
+    "model_psf_sigma": None,  # None: min(0.8, 0.6 x narrowest observed PSF sigma) pixels
+    "detect_threshold": 5.0,
+    "max_sources": 10,
+    "survey": "hsc",
+    "adam_steps": 1500,
+    "lbfgs_steps": 500,
+    "learning_rate": 0.5,
+    "rtol": 1e-9,
+    "atol": 1e-6,
+    "laplace": True,
+    "laplace_max_dense": 4000,
+    "hmc": False,
+    "hmc_warmup": 300,
+    "hmc_samples": 300,
+    "hmc_chains": 2,
+    "seed": 0,
+}
