@@ -26,9 +26,9 @@ def _snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.Comp
 
 @pytest.fixture(scope="module")
 def ci_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Run the ci config's `mocks` target once for this module."""
+    """Run the ci config's default target (`all`) once for this module."""
     work = tmp_path_factory.mktemp("wf")
-    res = _snakemake(work, "mocks", "--configfile", str(REPO / "config" / "ci.yaml"))
+    res = _snakemake(work, "all", "--configfile", str(REPO / "config" / "ci.yaml"))
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     return work
 
@@ -58,8 +58,24 @@ def test_ci_mocks_end_to_end(ci_run: Path) -> None:
     assert not list((ci_run / "results").rglob("*.tmp")), "a temporary file survived"
 
 
+def test_ci_fits_follow_the_contract(ci_run: Path) -> None:
+    cfg = yaml.safe_load((REPO / "config" / "ci.yaml").read_text())
+    names = [f"mock_{i:04d}" for i in range(cfg["mocks"]["n_scenes"])]
+    names += [o["name"] for o in cfg["observations"]]
+    for name in names:
+        with h5py.File(ci_run / "results" / "fits" / f"{name}.h5", "r") as f:
+            shape = f["model/observed"].shape
+            assert f["model/dustfree_observed"].shape == shape
+            assert f["dust/ebv"].shape == shape[1:]
+            for key in ("model/observed", "model/dustfree_observed", "dust/ebv"):
+                assert np.all(np.isfinite(f[key][()])), (name, key)
+            assert 0.5 < float(f.attrs["chi2_per_dof"]) < 10.0, name
+            for attr in ("n_steps", "converged", "wall_seconds"):
+                assert attr in f.attrs, (name, attr)
+
+
 def test_rerun_runs_nothing(ci_run: Path) -> None:
-    res = _snakemake(ci_run, "mocks", "--configfile", str(REPO / "config" / "ci.yaml"), "-n")
+    res = _snakemake(ci_run, "all", "--configfile", str(REPO / "config" / "ci.yaml"), "-n")
     assert res.returncode == 0, res.stderr
     assert "Nothing to be done" in res.stdout + res.stderr
 
