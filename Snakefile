@@ -15,6 +15,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/sed.smk"
 include: "workflow/rules/mocks.smk"
 include: "workflow/rules/fit.smk"
+include: "workflow/rules/validate.smk"
 
 
 # Cheap rules run by the Snakemake process itself, never submitted to a cluster
@@ -24,6 +25,7 @@ localrules:
     mocks,
     mock_gallery,
     fits,
+    validation,
 
 
 rule all:
@@ -31,3 +33,4 @@ rule all:
     input:
         rules.mocks.input,
         rules.fits.input,
+        rules.validation.output,

@@ -74,6 +74,24 @@ def test_ci_fits_follow_the_contract(ci_run: Path) -> None:
                 assert attr in f.attrs, (name, attr)
 
 
+def test_ci_metrics_contract(ci_run: Path) -> None:
+    import json
+
+    m = json.loads((ci_run / "results" / "validation" / "metrics.json").read_text())
+    for truth in ("ebv_effective", "ebv_column"):
+        block = m["dust"][truth]
+        for key in ("bias", "nmad", "rms", "pearson_r", "slope"):
+            assert np.isfinite(block[key]), (truth, key)
+        assert block["n_pixels"] > 100
+    assert np.isfinite(m["dust"]["dustfree_flux_frac_err_median"])
+    for key in ("chi2_per_dof_median", "flux_frac_err_median", "morphology_cosine_median"):
+        assert np.isfinite(m["fit"][key]), key
+    assert set(m["fit"]["chi2_per_dof_observations"]) == {"hsc_cosmos_35"}
+    assert m["provenance"]["seed"] == 7 and len(m["provenance"]["config_sha256"]) == 64
+    for block in ("hallucination", "sed", "spectrum_prior"):
+        assert block in m
+
+
 def test_rerun_runs_nothing(ci_run: Path) -> None:
     res = _snakemake(ci_run, "all", "--configfile", str(REPO / "config" / "ci.yaml"), "-n")
     assert res.returncode == 0, res.stderr

@@ -1,0 +1,104 @@
+"""Aggregate per-scene records into results/validation/metrics.json (CONTRACTS keys, bins)."""
+
+from __future__ import annotations
+
+import importlib.metadata as md
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .dust import DustScene
+from .metrics import nmad, pixel_stats
+
+PACKAGES = ("jax", "equinox", "optax", "numpyro", "torch", "sbi", "snakemake", "astropy", "h5py")
+# Blocks filled by later stages; present with nulls until their stage has run.
+STAGE_KEYS: dict[str, dict[str, Any]] = {
+    "hallucination": {"temperature": None, "masked_half": {"prior_dominated_masked": None,
+                                                           "prior_dominated_unmasked": None},
+                      "auc_large_error": None},
+    "sed": {"coverage_68": None, "coverage_95": None, "tarp_atc": None,
+            "sbc_ks_pvalue_min": None, "c2st_vs_mcmc": None,
+            "seconds_per_galaxy_10k_samples": None},
+    "spectrum_prior": {"reconstruction_chi2_median": None, "outlier_rank_percentile_max": None},
+}
+
+
+def _binned(d: np.ndarray, key: np.ndarray, edges: np.ndarray, label: str) -> list[dict]:
+    """Median bias and NMAD of `d` in bins of `key` (empty bins skipped)."""
+    out = []
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        m = (key >= lo) & (key <= hi if hi == edges[-1] else key < hi)
+        if m.sum() >= 5:
+            dd = d[m]
+            out.append({f"{label}_lo": float(lo), f"{label}_hi": float(hi),
+                        "n_pixels": int(m.sum()), "bias": float(np.median(dd)), "nmad": nmad(dd)})
+    return out
+
+
+def _median_abs(values: Sequence[Mapping[str, float]]) -> float:
+    return float(np.median(np.abs([v for rec in values for v in rec.values()])))
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for p in PACKAGES:
+        try:
+            out[p] = md.version(p)
+        except md.PackageNotFoundError:
+            out[p] = "not installed"
+    return out
+
+
+def aggregate(
+    records: Sequence[DustScene],
+    provenance: Mapping[str, Any],
+    observations: Mapping[str, float] | None = None,
+    stages: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The whole run's metrics: pooled pixel statistics over all mocks plus per-stage blocks.
+
+    Bias is the median of inferred - true over pixels with i-band S/N > 5; flux errors are
+    medians over scenes and bands of |model / truth - 1|.
+    """
+    if not records:
+        raise ValueError("no scene records to aggregate")
+    px = [r.pixels for r in records if r.pixels is not None]
+    inf = np.concatenate([p.ebv_inferred for p in px])
+    eff = np.concatenate([p.ebv_effective for p in px])
+    col = np.concatenate([p.ebv_column for p in px])
+    sb = np.concatenate([p.surface_brightness for p in px])
+    incl = np.concatenate([np.full(p.ebv_inferred.size, r.inclination_deg)
+                           for r, p in zip(records, px, strict=True)])
+    d_eff = inf - eff
+    q = np.linspace(0, 1, 6)
+    dust = {
+        "ebv_effective": pixel_stats(inf, eff).as_dict(),
+        "ebv_column": pixel_stats(inf, col).as_dict(),
+        "dustfree_flux_frac_err_median": _median_abs([r.dustfree_flux_frac_err for r in records]),
+        "dustfree_flux_frac_bias_median": float(np.median(
+            [v for r in records for v in r.dustfree_flux_frac_err.values()])),
+        "dustfree_colour_err_median_abs": _median_abs([r.dustfree_colour_err for r in records]),
+        "a_band_err_median": {b: float(np.median([r.a_band_inferred[b] - r.a_band_true[b]
+                                                  for r in records]))
+                              for b in records[0].a_band_true},
+        "binned_ebv_effective_by_true": _binned(d_eff, eff, np.unique(np.quantile(eff, q)),
+                                                "ebv_true"),
+        "binned_ebv_effective_by_surface_brightness": _binned(
+            d_eff, sb, np.unique(np.quantile(sb, q)), "counts"),
+        "binned_ebv_effective_by_inclination": _binned(d_eff, incl, np.array([0, 30, 60, 90.0]),
+                                                       "inclination_deg"),
+    }
+    fit = {
+        "chi2_per_dof_median": float(np.median([r.chi2_per_dof for r in records])),
+        "flux_frac_err_median": _median_abs([r.flux_frac_err for r in records]),
+        "morphology_cosine_median": float(np.median([r.morphology_cosine for r in records])),
+        "n_scenes": len(records),
+        "chi2_per_dof_observations": dict(observations or {}),
+    }
+    out: dict[str, Any] = {"dust": dust, "fit": fit}
+    for name, keys in STAGE_KEYS.items():
+        block = dict(stages.get(name, {})) if stages else {}
+        out[name] = {**keys, **block} if block else {**keys, "status": "stage not run"}
+    out["provenance"] = {**provenance, "packages": _versions()}
+    return out

@@ -1,0 +1,46 @@
+# Validation: every mock fit against its truth, then one metrics.json for the whole run.
+
+
+rule validate_scene:
+    input:
+        mock="results/mocks/{mock}.h5",
+        fit="results/fits/{mock}.h5",
+    output:
+        "results/validation/scenes/{mock}.json",
+    log:
+        "results/logs/validate/{mock}.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        "../envs/dustscene.yaml"
+    script:
+        "../scripts/validate_scene.py"
+
+
+rule validation:
+    input:
+        mocks=expand("results/mocks/{mock}.h5", mock=MOCK_SCENES),
+        fits=expand("results/fits/{mock}.h5", mock=MOCK_SCENES),
+        scenes=expand("results/validation/scenes/{mock}.json", mock=MOCK_SCENES),
+        observations=expand("results/fits/{scene}.h5", scene=list(OBS)),
+    output:
+        metrics="results/validation/metrics.json",
+        table=report(
+            "results/validation/scenes.tsv",
+            caption="../report/validation.rst",
+            category="0. Summary",
+        ),
+    params:
+        provenance={"config_sha256": CONFIG_SHA, "seed": SEED},
+    log:
+        "results/logs/validation.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/dustscene.yaml"
+    script:
+        "../scripts/validation.py"

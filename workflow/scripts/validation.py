@@ -1,0 +1,35 @@
+"""Rule validation: pool every mock's verdict into results/validation/metrics.json and a TSV."""
+
+import csv
+
+import h5py
+
+from dustscene import __version__
+from dustscene.io import atomic_path, write_json_atomic
+from dustscene.io.logs import setup_script_logging
+from dustscene.validation import aggregate, validate_scene
+
+sm = snakemake  # noqa: F821  (injected by Snakemake)
+log = setup_script_logging(sm.log[0])
+records = [validate_scene(m, f) for m, f in zip(sm.input.mocks, sm.input.fits, strict=True)]
+observations = {}
+for path in sm.input.observations:
+    with h5py.File(path, "r") as f:
+        observations[path.rsplit("/", 1)[-1].removesuffix(".h5")] = float(f.attrs["chi2_per_dof"])
+metrics = aggregate(
+    records, {**sm.params.provenance, "dustscene_version": __version__}, observations
+)
+write_json_atomic(sm.output.metrics, metrics)
+cols = ["scene", "inclination_deg", "chi2_per_dof", "ebv_eff_bias", "ebv_eff_nmad",
+        "ebv_col_bias", "dustfree_flux_frac_err_i", "morphology_cosine"]
+with atomic_path(sm.output.table) as tmp, open(tmp, "w", newline="") as fh:
+    w = csv.writer(fh, delimiter="\t")
+    w.writerow(cols)
+    for r in records:
+        w.writerow([r.scene, f"{r.inclination_deg:.1f}", f"{r.chi2_per_dof:.4f}",
+                    f"{r.ebv_effective['bias']:.4f}", f"{r.ebv_effective['nmad']:.4f}",
+                    f"{r.ebv_column['bias']:.4f}",
+                    f"{r.dustfree_flux_frac_err.get('i', float('nan')):.4f}",
+                    f"{r.morphology_cosine:.4f}"])
+log.info("metrics: dust bias (effective) %.4f over %d pixels",
+         metrics["dust"]["ebv_effective"]["bias"], metrics["dust"]["ebv_effective"]["n_pixels"])
