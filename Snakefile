@@ -5,7 +5,11 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# The default config only when none is given: Snakemake would otherwise deep-merge it under a
+# user's --configfile, leaking default keys (observations, sizes) into their run.
+if not workflow.config_settings.configfiles:
+
+    configfile: "config/config.yaml"
 
 
 report: "workflow/report/workflow.rst"
@@ -15,6 +19,8 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/sed.smk"
 include: "workflow/rules/mocks.smk"
 include: "workflow/rules/fit.smk"
+include: "workflow/rules/priors.smk"
+include: "workflow/rules/sedflow.smk"
 include: "workflow/rules/validate.smk"
 
 
@@ -26,6 +32,8 @@ localrules:
     mock_gallery,
     fits,
     validation,
+    sedflow,
+    priors,
 
 
 rule all:
@@ -33,4 +41,6 @@ rule all:
     input:
         rules.mocks.input,
         rules.fits.input,
+        rules.priors.input,
+        rules.sedflow.input,
         rules.validation.output,

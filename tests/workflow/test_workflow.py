@@ -88,8 +88,14 @@ def test_ci_metrics_contract(ci_run: Path) -> None:
         assert np.isfinite(m["fit"][key]), key
     assert set(m["fit"]["chi2_per_dof_observations"]) == {"hsc_cosmos_35"}
     assert m["provenance"]["seed"] == 7 and len(m["provenance"]["config_sha256"]) == 64
-    for block in ("hallucination", "sed", "spectrum_prior"):
-        assert block in m
+    for key in ("coverage_68", "coverage_95", "tarp_atc", "sbc_ks_pvalue_min", "c2st_vs_mcmc",
+                "seconds_per_galaxy_10k_samples"):
+        assert np.isfinite(m["sed"][key]), key
+    assert m["hallucination"]["temperature"] > 0
+    assert np.isfinite(m["hallucination"]["auc_large_error"])
+    for key in ("prior_dominated_masked", "prior_dominated_unmasked"):
+        assert 0 <= m["hallucination"]["masked_half"][key] <= 1
+    assert m["spectrum_prior"]["status"] == "stage not run"  # issue 8 is not built yet
 
 
 def test_rerun_runs_nothing(ci_run: Path) -> None:

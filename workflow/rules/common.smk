@@ -31,3 +31,18 @@ wildcard_constraints:
 def mock_index(wildcards):
     """Scene index of a mock wildcard `mock_0007` -> 7."""
     return int(wildcards.mock.split("_")[1])
+
+
+def fit_input(wildcards):
+    """A real observation by name, else the mock scene of that name."""
+    if wildcards.scene in OBS:
+        return OBS[wildcards.scene]
+    return f"results/mocks/{wildcards.scene}.h5"
+
+
+def fit_settings(wildcards):
+    """Fit settings of a scene: fit.mocks, or fit.observations under the entry's own `fit`."""
+    if wildcards.scene in OBS:
+        own = next(o for o in config["observations"] if o["name"] == wildcards.scene)
+        return {**config["fit"]["observations"], **own.get("fit", {})}
+    return dict(config["fit"]["mocks"])

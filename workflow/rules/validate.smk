@@ -25,6 +25,8 @@ rule validation:
         fits=expand("results/fits/{mock}.h5", mock=MOCK_SCENES),
         scenes=expand("results/validation/scenes/{mock}.json", mock=MOCK_SCENES),
         observations=expand("results/fits/{scene}.h5", scene=list(OBS)),
+        hallucination="results/hallucination/validation.json",
+        sed="results/sedflow/calibration.json",
     output:
         metrics="results/validation/metrics.json",
         table=report(

@@ -1,6 +1,7 @@
 """Rule validation: pool every mock's verdict into results/validation/metrics.json and a TSV."""
 
 import csv
+import json
 
 import h5py
 
@@ -16,8 +17,9 @@ observations = {}
 for path in sm.input.observations:
     with h5py.File(path, "r") as f:
         observations[path.rsplit("/", 1)[-1].removesuffix(".h5")] = float(f.attrs["chi2_per_dof"])
+stages = {name: json.loads(open(sm.input[name]).read()) for name in ("hallucination", "sed")}
 metrics = aggregate(
-    records, {**sm.params.provenance, "dustscene_version": __version__}, observations
+    records, {**sm.params.provenance, "dustscene_version": __version__}, observations, stages
 )
 write_json_atomic(sm.output.metrics, metrics)
 cols = ["scene", "inclination_deg", "chi2_per_dof", "ebv_eff_bias", "ebv_eff_nmad",

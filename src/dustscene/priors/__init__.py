@@ -1,0 +1,23 @@
+"""Score-model morphology prior: training stamps, U-Net denoiser, DSM training, I/O, MAP fits."""
+
+from .io import ScoreModelError as ScoreModelError
+from .io import load_score_model as load_score_model
+from .io import save_score_model as save_score_model
+from .map_fit import PixelSource as PixelSource
+from .map_fit import cosine_similarity as cosine_similarity
+from .map_fit import fit_map as fit_map
+from .map_fit import initial_source as initial_source
+from .map_fit import log_likelihood as log_likelihood
+from .map_fit import render as render
+from .network import ScoreUNet as ScoreUNet
+from .network import vp_alpha_sigma2 as vp_alpha_sigma2
+from .prior import ScorePrior as ScorePrior
+from .prior import galaxygrad_prior as galaxygrad_prior
+from .prior import surrogate_log_prior as surrogate_log_prior
+from .stamps import render_stamp as render_stamp
+from .stamps import stamps_sha256 as stamps_sha256
+from .stamps import training_stamps as training_stamps
+from .train import TrainResult as TrainResult
+from .train import TrainSettings as TrainSettings
+from .train import dsm_loss as dsm_loss
+from .train import train_score_model as train_score_model

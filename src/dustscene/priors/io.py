@@ -1,0 +1,85 @@
+"""Save and load a trained score network: Equinox leaves (.eqx) plus a JSON of what made them.
+
+Never pickle: the JSON rebuilds the skeleton, `eqx.tree_deserialise_leaves` fills it, and the
+recorded sha256 of the .eqx file catches truncation or corruption before any weight is read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from .network import ScoreUNet
+
+FORMAT = "dustscene-score-unet/1"
+
+
+class ScoreModelError(ValueError):
+    """A score-model file pair is missing, corrupt or does not match what was asked for."""
+
+
+def _sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def save_score_model(path: str | Path, model: ScoreUNet, meta: dict[str, Any]) -> Path:
+    """Write `path` (.eqx leaves) and `path.with_suffix('.json')` (hyper-parameters, hashes)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".eqx.tmp")
+    eqx.tree_serialise_leaves(tmp, model)
+    tmp.replace(path)
+    info = {
+        "format": FORMAT,
+        "width": model.width,
+        "n_freq": model.n_freq,
+        "sigma_data": model.sigma_data,
+        "dtype": str(model.inc.weight.dtype),
+        "weights_sha256": _sha256_file(path),
+        **meta,
+    }
+    path.with_suffix(".json").write_text(json.dumps(info, indent=2, sort_keys=True))
+    return path.with_suffix(".json")
+
+
+def load_score_model(
+    path: str | Path, *, expect: dict[str, Any] | None = None
+) -> tuple[ScoreUNet, dict[str, Any]]:
+    """Read a saved network; `expect` (e.g. {"training_set_sha256": ...}) must match the JSON."""
+    path = Path(path)
+    meta_path = path.with_suffix(".json")
+    for p in (path, meta_path):
+        if not p.exists():
+            raise ScoreModelError(f"score model file {p} not found")
+    try:
+        meta = json.loads(meta_path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ScoreModelError(f"{meta_path} is not valid JSON: {exc}") from None
+    if meta.get("format") != FORMAT:
+        raise ScoreModelError(f"{meta_path}: format {meta.get('format')!r}, expected {FORMAT!r}")
+    if _sha256_file(path) != meta.get("weights_sha256"):
+        raise ScoreModelError(f"{path}: sha256 differs from {meta_path} (corrupt or replaced)")
+    for k, v in (expect or {}).items():
+        if meta.get(k) != v:
+            raise ScoreModelError(f"{meta_path}: {k}={meta.get(k)!r}, expected {v!r}")
+    like = ScoreUNet(
+        width=int(meta["width"]),
+        n_freq=int(meta["n_freq"]),
+        sigma_data=float(meta["sigma_data"]),
+        key=jax.random.key(0),
+    )
+    dtype = jnp.dtype(meta.get("dtype", "float32"))
+    like = jax.tree.map(lambda a: a.astype(dtype) if eqx.is_inexact_array(a) else a, like)
+    try:
+        model = eqx.tree_deserialise_leaves(path, like)
+    except Exception as exc:  # equinox raises plain errors on shape/dtype mismatch
+        raise ScoreModelError(
+            f"{path}: cannot deserialise into the JSON's skeleton: {exc}"
+        ) from None
+    return model, meta

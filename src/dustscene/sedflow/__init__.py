@@ -1,0 +1,33 @@
+"""SEDflow: amortized neural posterior estimation of SED parameters from photometry."""
+
+from .calibration import c2st_accuracy as c2st_accuracy
+from .calibration import expected_coverage as expected_coverage
+from .calibration import sbc as sbc
+from .calibration import tarp as tarp
+from .dataset import merge_shards as merge_shards
+from .dataset import read_simulation as read_simulation
+from .ensemble import Flag as Flag
+from .ensemble import FlowEnsemble as FlowEnsemble
+from .io import FlowFileError as FlowFileError
+from .io import load_ensemble as load_ensemble
+from .io import save_ensemble as save_ensemble
+from .mock_truth import mock_component_truth as mock_component_truth
+from .noise import NoiseModel as NoiseModel
+from .noise import default_noise_model as default_noise_model
+from .noise import features as features
+from .nuts import run_nuts as run_nuts
+from .parameters import THETA_NAMES as THETA_NAMES
+from .parameters import params_to_theta as params_to_theta
+from .parameters import theta_bounds as theta_bounds
+from .parameters import theta_to_params as theta_to_params
+from .pipeline import calibrate as calibrate
+from .pipeline import posteriors_from_photometry as posteriors_from_photometry
+from .pipeline import simulate_shard as simulate_shard
+from .pipeline import train_ensemble as train_ensemble
+from .sample import photometry_features as photometry_features
+from .sample import sample_posteriors as sample_posteriors
+from .sample import write_posteriors as write_posteriors
+from .simulator import simulate as simulate
+from .train import FlowSpec as FlowSpec
+from .train import TrainConfig as TrainConfig
+from .train import train_flow as train_flow

@@ -1,0 +1,92 @@
+"""Flow files: one torch state-dict file (all members) plus a JSON manifest that pins it.
+
+The manifest (format "dustscene.sedflow.flows/1") holds the architecture, prior box, noise
+model, training support, versions, the training set's sha256 and the weights file's sha256;
+`load_ensemble` checks that hash before reading and reads with `torch.load(weights_only=True)`,
+so no pickle is ever executed.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from dustscene.io.atomic import atomic_path, write_json_atomic
+
+from .dataset import file_sha256
+from .ensemble import FlowEnsemble
+from .noise import NoiseModel
+from .train import FlowSpec, build_flow
+
+FORMAT = "dustscene.sedflow.flows/1"
+
+
+class FlowFileError(RuntimeError):
+    """A flow file is missing, tampered with, or does not match its manifest."""
+
+
+def save_ensemble(
+    ens: FlowEnsemble, weights_path: str | os.PathLike[str], manifest_path: str | os.PathLike[str]
+) -> None:
+    """Write the weights (state dicts keyed member{i}.*) and the manifest, atomically."""
+    state = {f"member{i}.{k}": v.detach().cpu().contiguous()
+             for i, f in enumerate(ens.flows) for k, v in f.state_dict().items()}
+    with atomic_path(weights_path) as tmp:
+        torch.save(state, tmp)
+    manifest = {
+        "format": FORMAT,
+        "weights_file": Path(weights_path).name,
+        "weights_sha256": file_sha256(weights_path),
+        "n_members": len(ens.flows),
+        "survey": ens.survey,
+        "noise": ens.noise.to_dict(),
+        "low": ens.low.tolist(), "high": ens.high.tolist(),
+        "x_min": ens.x_min.tolist(), "x_max": ens.x_max.tolist(),
+        "colour_min": ens.colour_min.tolist(), "colour_max": ens.colour_max.tolist(),
+        "versions": {p: importlib.metadata.version(p)
+                     for p in ("sbi", "torch", "zuko", "dustscene")},
+        **ens.meta,
+    }
+    write_json_atomic(manifest_path, manifest)
+
+
+def load_ensemble(manifest_path: str | os.PathLike[str]) -> FlowEnsemble:
+    """Rebuild a FlowEnsemble from its manifest; FlowFileError if the weights do not match."""
+    manifest_path = Path(manifest_path)
+    m: dict[str, Any] = json.loads(manifest_path.read_text())
+    if m.get("format") != FORMAT:
+        raise FlowFileError(f"{manifest_path}: not a {FORMAT} manifest")
+    weights = manifest_path.parent / m["weights_file"]
+    if not weights.exists():
+        raise FlowFileError(f"{weights}: weights file named by {manifest_path} is missing")
+    digest = file_sha256(weights)
+    if digest != m["weights_sha256"]:
+        raise FlowFileError(
+            f"{weights}: sha256 {digest} does not match {m['weights_sha256']} recorded in "
+            f"{manifest_path}; the weights file was modified or replaced"
+        )
+    state = torch.load(weights, map_location="cpu", weights_only=True)
+    spec = FlowSpec(**m["spec"])
+    low, high = np.asarray(m["low"]), np.asarray(m["high"])
+    x_dim = len(m["x_min"])
+    flows = []
+    for i in range(m["n_members"]):
+        prefix = f"member{i}."
+        net = build_flow(spec, low, high, x_dim)
+        net.load_state_dict({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)})
+        net.eval()
+        flows.append(net)
+    skip = {"format", "weights_file", "weights_sha256", "n_members", "survey", "noise", "low",
+            "high", "x_min", "x_max", "colour_min", "colour_max", "versions"}
+    return FlowEnsemble(
+        flows=flows, low=low, high=high, noise=NoiseModel.from_dict(m["noise"]),
+        survey=m["survey"], x_min=np.asarray(m["x_min"]), x_max=np.asarray(m["x_max"]),
+        colour_min=np.asarray(m["colour_min"]), colour_max=np.asarray(m["colour_max"]),
+        meta={k: v for k, v in m.items() if k not in skip},
+    )

@@ -1,0 +1,90 @@
+"""Score network: DSM training moves noisy stamps toward the clean ones; I/O refuses bad files."""
+
+from __future__ import annotations
+
+import json
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from dustscene.priors import (
+    ScoreModelError,
+    ScorePrior,
+    ScoreUNet,
+    load_score_model,
+    save_score_model,
+    stamps_sha256,
+    surrogate_log_prior,
+    vp_alpha_sigma2,
+)
+
+
+def test_training_loss_decreases(tiny_model) -> None:
+    loss = tiny_model.losses
+    assert np.mean(loss[-50:]) < 0.7 * np.mean(loss[:20])
+
+
+@pytest.mark.parametrize("t", [0.05, 0.2])
+def test_score_points_toward_clean_stamps(tiny_model, tiny_stamps, t: float) -> None:
+    held_out = jnp.asarray(tiny_stamps[128:])
+    a, s2 = vp_alpha_sigma2(jnp.asarray(t))
+    eps = jax.random.normal(jax.random.key(5), held_out.shape)
+    xt = jnp.sqrt(a) * held_out + jnp.sqrt(s2) * eps
+    score = jax.vmap(lambda x: tiny_model.model(x, jnp.asarray(t)))
+    x = xt
+    for _ in range(3):  # three partial Tweedie steps along the score
+        x = x + 0.5 * s2 * score(x)
+    err_noisy = jnp.mean((xt / jnp.sqrt(a) - held_out) ** 2)
+    err_denoised = jnp.mean((x / jnp.sqrt(a) - held_out) ** 2)
+    assert float(err_denoised) < 0.6 * float(err_noisy)
+
+
+def test_prior_interface(tiny_model) -> None:
+    prior = ScorePrior(tiny_model.model, temperature=0.05)
+    x = jnp.zeros((16, 16)).at[8, 8].set(1.0)
+    np.testing.assert_allclose(prior.grad_log_prior(x), prior.score(x, 0.05))
+    assert prior(x).shape == (16, 16)
+
+
+def test_save_load_roundtrip_and_refusals(tmp_path, tiny_stamps) -> None:
+    model = ScoreUNet(width=4, key=jax.random.key(1))
+    sha = stamps_sha256(tiny_stamps)
+    path = tmp_path / "score_16.eqx"
+    save_score_model(path, model, {"training_set_sha256": sha, "stamp_size": 16})
+    back, meta = load_score_model(path, expect={"training_set_sha256": sha})
+    x = jnp.asarray(tiny_stamps[0])
+    np.testing.assert_array_equal(back(x, jnp.asarray(0.1)), model(x, jnp.asarray(0.1)))
+    assert meta["stamp_size"] == 16
+    with pytest.raises(ScoreModelError, match="training_set_sha256"):
+        load_score_model(path, expect={"training_set_sha256": "0" * 64})
+    meta_path = path.with_suffix(".json")
+    info = json.loads(meta_path.read_text())
+    meta_path.write_text(json.dumps({**info, "width": 8}))  # skeleton no longer matches
+    with pytest.raises(ScoreModelError, match="deserialise"):
+        load_score_model(path)
+    meta_path.write_text(json.dumps(info))
+    raw = bytearray(path.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ScoreModelError, match="sha256"):
+        load_score_model(path)
+    path.unlink()
+    with pytest.raises(ScoreModelError, match="not found"):
+        load_score_model(path)
+
+
+def test_surrogate_log_prior_gradient_is_the_score(tiny_model) -> None:
+    prior = ScorePrior(tiny_model.model, temperature=0.05)
+    x = jnp.zeros((16, 16)).at[6:9, 7:10].set(0.7)
+    g = jax.grad(lambda v: surrogate_log_prior(prior, v))(x)
+    np.testing.assert_allclose(g, prior(x), rtol=1e-12)
+
+
+def test_galaxygrad_prior_optional() -> None:
+    pytest.importorskip("galaxygrad")
+    from dustscene.priors import galaxygrad_prior
+
+    p = galaxygrad_prior(32, temperature=0.02)
+    assert p(jnp.zeros((32, 32)) + 0.1).shape == (32, 32)

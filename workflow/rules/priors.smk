@@ -1,0 +1,99 @@
+# Score-model morphology prior (trained on dust-free mock stamps) and the hallucination score
+# of prior MAP fits of the first `hallucination.n_scenes` mocks (config keys and defaults:
+# workflow/schemas/config.schema.yaml).
+
+PRIORS = config["priors"]
+HALLUCINATION = {
+    **config["hallucination"],
+    "masked_half_scene": config["hallucination"]["masked_half_scene"] or MOCK_SCENES[0],
+}
+HALLUCINATION_SCENES = MOCK_SCENES[: HALLUCINATION["n_scenes"]]
+
+
+rule train_score_prior:
+    output:
+        model="results/priors/score_{size}.eqx",
+        meta="results/priors/score_{size}.json",
+        png=report(
+            "results/figures/score_prior_loss_{size}.png",
+            caption="../report/score_prior.rst",
+            category="4. Priors",
+            labels={"figure": "DSM loss", "size": "{size}"},
+        ),
+    params:
+        seed=SEED,
+        priors=PRIORS,
+    log:
+        "results/logs/priors/train_score_{size}.log",
+    benchmark:
+        "results/benchmarks/priors/train_score_{size}.tsv"
+    threads: 2
+    resources:
+        mem_mb=3000,
+        runtime=30,
+    conda:
+        "../envs/dustscene.yaml"
+    script:
+        "../scripts/train_score_prior.py"
+
+
+rule hallucination:
+    input:
+        mock="results/mocks/{scene}.h5",
+        fit="results/fits/{scene}.h5",
+        model=f"results/priors/score_{HALLUCINATION['prior_size']}.eqx",
+        meta=f"results/priors/score_{HALLUCINATION['prior_size']}.json",
+    output:
+        h5="results/hallucination/{scene}.h5",
+        png=report(
+            "results/figures/hallucination_{scene}.png",
+            caption="../report/hallucination.rst",
+            category="4. Priors",
+            labels={"figure": "hallucination maps", "scene": "{scene}"},
+        ),
+    params:
+        seed=SEED,
+        hallucination=HALLUCINATION,
+    log:
+        "results/logs/hallucination/{scene}.log",
+    benchmark:
+        "results/benchmarks/hallucination/{scene}.tsv"
+    threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=20,
+    conda:
+        "../envs/dustscene.yaml"
+    script:
+        "../scripts/hallucination.py"
+
+
+rule hallucination_validation:
+    input:
+        mock=f"results/mocks/{HALLUCINATION['masked_half_scene']}.h5",
+        maps=expand("results/hallucination/{scene}.h5", scene=HALLUCINATION_SCENES),
+        model=f"results/priors/score_{HALLUCINATION['prior_size']}.eqx",
+        meta=f"results/priors/score_{HALLUCINATION['prior_size']}.json",
+    output:
+        "results/hallucination/validation.json",
+    params:
+        seed=SEED,
+        hallucination=HALLUCINATION,
+    log:
+        "results/logs/hallucination/validation.log",
+    benchmark:
+        "results/benchmarks/hallucination/validation.tsv"
+    threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=20,
+    conda:
+        "../envs/dustscene.yaml"
+    script:
+        "../scripts/hallucination.py"
+
+
+rule priors:
+    input:
+        expand("results/priors/score_{size}.eqx", size=PRIORS["sizes"]),
+        "results/hallucination/validation.json",

@@ -1,0 +1,138 @@
+# SEDflow: seeded simulation shards -> merged training set -> NPE flow ensemble -> calibration.
+# Needs config["sedflow"] (see the schema) and results/sed/ssp_table.h5 (rule build_ssp_table).
+
+SEDFLOW = config["sedflow"]
+SED_SHARDS = range(SEDFLOW["n_shards"])
+
+
+wildcard_constraints:
+    shard=r"\d{3}",
+
+
+rule simulate_sed_shard:
+    input:
+        ssp="results/sed/ssp_table.h5",
+    output:
+        temp("results/sedflow/shards/shard_{shard}.h5"),
+    params:
+        seed=SEED,
+        shard=lambda wc: int(wc.shard),
+        n=lambda wc: SEDFLOW["n_train"] // SEDFLOW["n_shards"]
+        + (int(wc.shard) < SEDFLOW["n_train"] % SEDFLOW["n_shards"]),
+        survey=SEDFLOW["survey"],
+        bands=SEDFLOW["bands"],
+        noise=SEDFLOW["noise"],
+        ranges=SEDFLOW["ranges"],
+    log:
+        "results/logs/sedflow/simulate_{shard}.log",
+    benchmark:
+        "results/benchmarks/sedflow/simulate_{shard}.tsv"
+    threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=30,
+    conda:
+        "../envs/dustscene.yaml"
+    script:
+        "../scripts/sedflow_simulate.py"
+
+
+rule merge_sed_shards:
+    input:
+        expand("results/sedflow/shards/shard_{shard:03d}.h5", shard=SED_SHARDS),
+    output:
+        "results/sedflow/training_set.h5",
+    log:
+        "results/logs/sedflow/merge.log",
+    benchmark:
+        "results/benchmarks/sedflow/merge.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    conda:
+        "../envs/dustscene.yaml"
+    script:
+        "../scripts/sedflow_merge.py"
+
+
+rule train_sedflow:
+    input:
+        train="results/sedflow/training_set.h5",
+    output:
+        weights="results/sedflow/flows.pt",
+        manifest="results/sedflow/flows.json",
+        loss_png=report(
+            "results/figures/sedflow_loss.png",
+            caption="../report/sedflow.rst",
+            category="4. SED flows",
+        ),
+        loss_pdf="results/figures/sedflow_loss.pdf",
+    params:
+        seeds=[SEED + i for i in range(SEDFLOW["ensemble"])],
+        spec=SEDFLOW["flow"],
+        train=SEDFLOW["train"],
+    log:
+        "results/logs/sedflow/train.log",
+    benchmark:
+        "results/benchmarks/sedflow/train.tsv"
+    threads: 2
+    resources:
+        mem_mb=6000,
+        runtime=24 * 60,
+    conda:
+        "../envs/dustscene.yaml"
+    script:
+        "../scripts/sedflow_train.py"
+
+
+rule calibrate_sedflow:
+    input:
+        manifest="results/sedflow/flows.json",
+        weights="results/sedflow/flows.pt",
+        ssp="results/sed/ssp_table.h5",
+    output:
+        json="results/sedflow/calibration.json",
+        ranks_png=report(
+            "results/figures/sedflow_sbc_ranks.png",
+            caption="../report/sedflow.rst",
+            category="4. SED flows",
+        ),
+        ranks_pdf="results/figures/sedflow_sbc_ranks.pdf",
+        coverage_png=report(
+            "results/figures/sedflow_coverage.png",
+            caption="../report/sedflow.rst",
+            category="4. SED flows",
+        ),
+        coverage_pdf="results/figures/sedflow_coverage.pdf",
+        corner_png=report(
+            "results/figures/sedflow_corner_nuts.png",
+            caption="../report/sedflow.rst",
+            category="4. SED flows",
+        ),
+        corner_pdf="results/figures/sedflow_corner_nuts.pdf",
+    params:
+        seed=SEED,
+        n_sbc=SEDFLOW["n_sbc"],
+        n_posterior=SEDFLOW["n_posterior"],
+        n_nuts=SEDFLOW["n_nuts_galaxies"],
+        nuts_warmup=SEDFLOW["nuts_warmup"],
+        nuts_samples=SEDFLOW["nuts_samples"],
+    log:
+        "results/logs/sedflow/calibrate.log",
+    benchmark:
+        "results/benchmarks/sedflow/calibrate.tsv"
+    threads: 2
+    resources:
+        mem_mb=6000,
+        runtime=6 * 60,
+    conda:
+        "../envs/dustscene.yaml"
+    script:
+        "../scripts/sedflow_calibrate.py"
+
+
+rule sedflow:
+    input:
+        rules.train_sedflow.output,
+        rules.calibrate_sedflow.output,
