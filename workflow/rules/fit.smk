@@ -1,21 +1,6 @@
 # Scene fits: every mock and every real observation, one job each.
 
 
-def fit_input(wildcards):
-    """A real observation by name, else the mock scene of that name."""
-    if wildcards.scene in OBS:
-        return OBS[wildcards.scene]
-    return f"results/mocks/{wildcards.scene}.h5"
-
-
-def fit_settings(wildcards):
-    """Fit settings of a scene: fit.mocks, or fit.observations under the entry's own `fit`."""
-    if wildcards.scene in OBS:
-        own = next(o for o in config["observations"] if o["name"] == wildcards.scene)
-        return {**config["fit"]["observations"], **own.get("fit", {})}
-    return dict(config["fit"]["mocks"])
-
-
 FIT_SCENES = MOCK_SCENES + list(OBS)
 
 
