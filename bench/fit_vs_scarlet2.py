@@ -37,7 +37,32 @@ def scene(frame: Frame, p: np.ndarray) -> Scene:
     return Scene(frame, (g1, g2, star))
 
 
-def main(n_scenes: int = 32, seed: int = 0) -> None:
+def run_scarlet2(python: str, scenes_path: str, n: int, timeout: float) -> list[dict] | None:
+    """scarlet2 in its own interpreter (bench-only extra) on the first `n` scenes."""
+    import json
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    if not Path(python).exists():
+        return None
+    out = tempfile.mktemp(suffix=".json")
+    runner = Path(__file__).with_name("scarlet2_runner.py")
+    try:
+        subprocess.run([python, str(runner), scenes_path, out, str(n)], check=True, timeout=timeout)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as err:
+        print(f"scarlet2 run failed: {err}")
+        return None
+    return json.loads(Path(out).read_text())
+
+
+def main(
+    n_scenes: int = 32,
+    seed: int = 0,
+    scarlet2_python: str = "/tmp/s2venv/bin/python",
+    scarlet2_scenes: int = 4,
+    scenes_path: str = "/tmp/bench_scenes.npz",
+) -> None:
     configure_jax()
     rng = np.random.default_rng(seed)
     frame = Frame("grizy", (64, 64), psf_sigma=0.8)
@@ -58,7 +83,7 @@ def main(n_scenes: int = 32, seed: int = 0) -> None:
             [14.4, 48.2],
         ]
     )
-    obs, u0 = [], []
+    obs, u0, perts = [], [], []
     for _ in range(n_scenes):
         truth = scene(frame, truth_p)
         clean = Observation.from_variance(np.zeros((5, 64, 64)), var, psf, frame).render(truth)
@@ -69,7 +94,16 @@ def main(n_scenes: int = 32, seed: int = 0) -> None:
         pert[[5, 6, 14, 15, 23, 24]] += rng.uniform(-0.5, 0.5, 6)
         pert[[7, 8, 16, 17]] *= rng.uniform(0.8, 1.2, 4)
         u0.append(np.asarray(to_vector(scene(frame, pert))))
+        perts.append(pert)
     template = scene(frame, truth_p)
+    starts = np.stack(perts)
+    np.savez(
+        scenes_path,
+        data=np.stack([np.asarray(o.data) for o in obs]),
+        var=np.broadcast_to(var, (n_scenes, *var.shape)),
+        psf=psf,
+        start=starts,
+    )
     t0 = time.perf_counter()
     results = fit_batch(template, obs, np.stack(u0), FitSettings(adam_steps=1000, lbfgs_steps=500))
     total = time.perf_counter() - t0
@@ -77,13 +111,36 @@ def main(n_scenes: int = 32, seed: int = 0) -> None:
     dev = jax.devices()[0]
     print(f"dustscene batched: {n_scenes} scenes, {npar} free parameters each, device {dev}")
     print("scene  steps  converged  chi2/dof")
+    chi2s = []
     for k, r in enumerate(results):
         chi2 = float(obs[k].chi2(r.scene)) / (obs[k].n_pixels - npar)
+        chi2s.append(chi2)
         print(f"{k:5d}  {int(r.n_steps):5d}  {bool(r.converged)!s:9s}  {chi2:.4f}")
-    print(f"total wall time (compile included): {total:.1f} s = {total / n_scenes:.2f} s per scene")
+    per = total / n_scenes
     print(
-        f"scarlet2 0.5.1: {SCARLET2_QUOTED_S_PER_SCENE} s per scene (QUOTED from "
-        "notes/anchors-measured.md, not measured here; not installed in this run)"
+        f"dustscene total wall time (compile included): {total:.1f} s = {per:.2f} s per scene; "
+        f"chi2/dof median {np.median(chi2s):.4f} max {np.max(chi2s):.4f}"
+    )
+    s2 = run_scarlet2(scarlet2_python, scenes_path, scarlet2_scenes, timeout=1200)
+    if s2:
+        print("scarlet2 0.5.1 MEASURED here (same scenes, same start, "
+              "its fit(max_iter=3000, e_rel=1e-4)):")
+        print("scene  wall_s  chi2/dof  dustscene_chi2/dof")
+        for r in s2:
+            print(f"{r['scene']:5d}  {r['wall_s']:6.1f}  {r['chi2_per_dof']:.4f}  "
+                  f"{chi2s[r['scene']]:.4f}")
+        s2_per = float(np.mean([r["wall_s"] for r in s2]))
+        s2_chi = float(np.median([r["chi2_per_dof"] for r in s2]))
+        ds_chi = float(np.median([chi2s[r["scene"]] for r in s2]))
+        print(
+            f"MEASURED throughput ratio dustscene/scarlet2: {s2_per / per:.1f}x "
+            f"({s2_per:.1f} vs {per:.2f} s per scene); median chi2/dof on those scenes "
+            f"scarlet2 {s2_chi:.4f} vs dustscene {ds_chi:.4f}"
+        )
+    print(
+        f"QUOTED (notes/anchors-measured.md, not measured here): scarlet2 0.5.1 "
+        f"{SCARLET2_QUOTED_S_PER_SCENE} s per scene -> "
+        f"ratio {SCARLET2_QUOTED_S_PER_SCENE / per:.1f}x"
     )
 
 
@@ -91,5 +148,7 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--n-scenes", type=int, default=32)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--scarlet2-python", default="/tmp/s2venv/bin/python")
+    ap.add_argument("--scarlet2-scenes", type=int, default=4)
     a = ap.parse_args()
-    main(a.n_scenes, a.seed)
+    main(a.n_scenes, a.seed, a.scarlet2_python, a.scarlet2_scenes)

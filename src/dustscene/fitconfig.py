@@ -5,21 +5,29 @@ from __future__ import annotations
 from typing import Any
 
 DEFAULTS: dict[str, Any] = {
-    "morphology": "free",  # sersic | free | wavelet
+    "morphology": "free",  # sersic | bulge_disk | free | wavelet
+    "bulge_fraction": 0.4,  # bulge_disk: initial bulge share of each source's flux
+    "halo_snr": 0.0,  # free/wavelet: sources with peak S/N above this get a Sersic halo part
+    "halo_fraction": 0.3,  # initial halo share of the flux
     "spectrum": "free",  # free | blackbody
     "point_sources": [],  # catalog/detection indices modelled as PSF-shaped sources
     "dust": "none",  # none | smooth | free | wavelet
     "dust_law": "calzetti",  # calzetti | ccm89 | charlot_fall | kriek_conroy
     "dust_free_opacity": False,  # True: s_d free with the i band pinned to k(i)/k(i)=1
     "ebv_init": 0.05,
+    "redshift": None,  # law at pivot / (1 + z); None: the file's `redshift` attribute, else 0
     "sky": True,
     "mask_bits": None,  # None: nonzero mask = bad (contract); int: only these bits are bad
     "box_half_size": 0,  # 0: from moments (4 sigma, 6-25 px)
     "support_snr": 2.0,  # free pixels only where the smoothed S/N exceeds this (0: whole box)
+    "support_smoothing": 1.0,  # Gaussian sigma (pixels) of the S/N image the support is cut on
+    "support_exclusive": True,  # each pixel belongs to at most one source's free pixels
     "oversample": 4,
     "wavelet_scales": 3,
     "model_psf_sigma": None,  # None: min(0.8, 0.6 x narrowest observed PSF sigma) pixels
     "detect_threshold": 5.0,
+    "detect_extra": False,  # also model detected peaks that the catalogue lacks
+    "extra_separation": 5.0,  # pixels from every catalogue entry for a peak to count as missed
     "max_sources": 10,
     "survey": "hsc",
     "adam_steps": 1500,
@@ -28,7 +36,7 @@ DEFAULTS: dict[str, Any] = {
     "rtol": 1e-9,
     "atol": 1e-6,
     "laplace": True,
-    "laplace_max_dense": 4000,
+    "laplace_max_dense": 600,  # above: Gauss-Newton diagonal (conditional) sigmas
     "hmc": False,
     "hmc_warmup": 300,
     "hmc_samples": 300,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import equinox as eqx
 import numpy as np
 from scipy import ndimage
 
@@ -20,6 +21,7 @@ from dustscene.scene import (
     Scene,
     SersicMorphology,
     Sky,
+    Source,
     WaveletMorphology,
     box_around,
     effective_wavelengths,
@@ -91,6 +93,29 @@ def footprint_half_size(
     return int(np.clip(half, *limits))
 
 
+def support_mask(
+    det: np.ndarray, own: np.ndarray, box: tuple[int, int, int, int], cfg: dict[str, Any]
+) -> np.ndarray:
+    """Free-pixel support in `box`: S/N (smoothed by `support_smoothing` px) above `support_snr`,
+    dilated once, and (if `support_exclusive`) only in the source's own cell, so that no two
+    sources own the same pixel (overlapping free pixels are degenerate, wasted parameters).
+    """
+    y0, x0, h, w = box
+    sm = ndimage.gaussian_filter(det, float(cfg["support_smoothing"]))
+    sup = ndimage.binary_dilation(sm > cfg["support_snr"], iterations=1)
+    if cfg["support_exclusive"]:
+        sup &= own
+    return sup[y0 : y0 + h, x0 : x0 + w].copy()
+
+
+def _scaled(spectrum: Any, factor: Any) -> Any:
+    """The same kind of spectrum with its initial fluxes (or amplitude) times `factor`."""
+    if isinstance(spectrum, FreeSpectrum):
+        return FreeSpectrum(np.asarray(spectrum()) * factor)
+    amp = spectrum.amplitude
+    return eqx.tree_at(lambda s: s.amplitude.value, spectrum, amp.value * float(np.mean(factor)))
+
+
 def _psf_sigma(psf: np.ndarray) -> float:
     return model_psf_sigma(psf[None], maximum=np.inf, fraction=1.0)
 
@@ -101,11 +126,17 @@ def build_scene(data: ObservationData, config: dict[str, Any]) -> tuple[Scene, O
     sigma_m = cfg.get("model_psf_sigma") or model_psf_sigma(data.psfs)
     frame = Frame(data.bands, data.shape, pixel_scale=data.pixel_scale, psf_sigma=sigma_m)
     obs = Observation.from_variance(data.images, data.variance, data.psfs, frame, mask=data.bad)
-    centers = (
-        data.centers
-        if data.centers is not None
-        else detect_sources(data, threshold=cfg["detect_threshold"], max_sources=cfg["max_sources"])
-    )
+    found = detect_sources(data, threshold=cfg["detect_threshold"], max_sources=cfg["max_sources"])
+    if data.centers is None:
+        centers = found
+    else:
+        centers = np.asarray(data.centers, dtype=float)
+        if cfg["detect_extra"]:
+            # detected peaks the catalogue misses (> `min_separation` px from every entry)
+            d2 = ((found[:, None, :] - centers[None, :, :]) ** 2).sum(-1).min(1)
+            far = found[d2 > float(cfg["extra_separation"]) ** 2]
+            if len(far) and data.centers is not None:
+                centers = np.concatenate([centers, far])
     sky0 = np.array(
         [
             np.median(im[~b]) if (~b).any() else 0.0
@@ -149,6 +180,7 @@ def build_scene(data: ObservationData, config: dict[str, Any]) -> tuple[Scene, O
             continue
         half = cfg["box_half_size"] or footprint_half_size(det, own, (iy, ix))
         y0, x0, h, w = box_around(c, half, data.shape)
+        extra = []  # further (spectrum, morphology) parts of this source
         if cfg["morphology"] == "sersic":
             morph = SersicMorphology(
                 c,
@@ -158,16 +190,36 @@ def build_scene(data: ObservationData, config: dict[str, Any]) -> tuple[Scene, O
                 theta=theta,
                 oversample=cfg["oversample"],
             )
+        elif cfg["morphology"] == "bulge_disk":
+            # bulge: compact, n ~ 3, redder; disk: extended, n ~ 1; one centre, one dust map
+            b_frac = float(cfg["bulge_fraction"])
+            spectrum = _scaled(spectrum, b_frac * np.linspace(0.7, 1.3, len(flux)))
+            morph = SersicMorphology(
+                c,
+                n=3.0,
+                r_e=max(0.5 * sig_int, 0.7),
+                q=min(q + 0.1, 0.95),
+                theta=theta,
+                oversample=cfg["oversample"],
+                n_bounds=(1.5, 6.0),
+            )
+            disk = SersicMorphology(
+                c,
+                n=1.0,
+                r_e=max(1.5 * sig_int, 1.0),
+                q=q,
+                theta=theta,
+                oversample=cfg["oversample"],
+                n_bounds=(0.5, 2.0),
+            )
+            extra.append((FreeSpectrum((1 - b_frac) * flux), disk))
         else:
             patch = np.where(own & ~data.bad.any(0), det, 0.0)[y0 : y0 + h, x0 : x0 + w]
             patch = np.clip(patch, 0, None)
             patch = patch / max(patch.sum(), 1e-12)
             sup = None
             if cfg["support_snr"] > 0:
-                sm = (
-                    ndimage.gaussian_filter(det, 1.0)[y0 : y0 + h, x0 : x0 + w] > cfg["support_snr"]
-                )
-                sup = ndimage.binary_dilation(sm, iterations=1)
+                sup = support_mask(det, own, (y0, x0, h, w), cfg)
                 sup[min(iy - y0, h - 1), min(ix - x0, w - 1)] = True
                 patch = np.clip(det[y0 : y0 + h, x0 : x0 + w], 0, None) * sup
                 patch = patch / max(patch.sum(), 1e-12)
@@ -176,6 +228,21 @@ def build_scene(data: ObservationData, config: dict[str, Any]) -> tuple[Scene, O
                 if cfg["morphology"] == "free"
                 else WaveletMorphology(starlet_transform(patch, cfg["wavelet_scales"]), (y0, x0))
             )
+            if cfg["halo_snr"] and det[iy, ix] > cfg["halo_snr"]:
+                # a bright source's extended light (and its colour gradient): a Sersic part
+                # with its own spectrum under the free pixels
+                f_h = float(cfg["halo_fraction"])
+                spectrum = _scaled(spectrum, 1 - f_h)
+                halo = SersicMorphology(
+                    c,
+                    n=1.0,
+                    r_e=max(2.5 * sig_int, 2.0),
+                    q=q,
+                    theta=theta,
+                    oversample=cfg["oversample"],
+                    n_bounds=(0.5, 4.0),
+                )
+                extra.append((FreeSpectrum(f_h * flux), halo))
         dust = None
         if cfg["dust"] != "none" and k not in stars:
             if cfg["dust"] == "smooth":
@@ -187,14 +254,26 @@ def build_scene(data: ObservationData, config: dict[str, Any]) -> tuple[Scene, O
                     starlet_transform(np.full((h, w), cfg["ebv_init"]), cfg["wavelet_scales"]),
                     (y0, x0),
                 )
-            lw = effective_wavelengths(wave, trans)
+            # the law acts in the rest frame: pivot wavelengths / (1 + z)
+            z = cfg["redshift"] if cfg["redshift"] is not None else (data.redshift or 0.0)
+            lw = effective_wavelengths(wave, trans) / (1.0 + float(z))
             if cfg["dust_free_opacity"]:
                 from dustscene.scene.dust import law_k
 
                 dust = Dust(law_k(cfg["dust_law"], lw, data.bands), dmap, free=True)
             else:
                 dust = Dust.from_law(cfg["dust_law"], lw, dmap, data.bands)
-        comps.append(Component(spectrum, morph, dust))
+        if extra:
+            comps.append(
+                Source(
+                    (spectrum, *(e[0] for e in extra)),
+                    (morph, *(e[1] for e in extra)),
+                    dust,
+                    shared_center=cfg["morphology"] == "bulge_disk",
+                )
+            )
+        else:
+            comps.append(Component(spectrum, morph, dust))
     sky = None
     if cfg["sky"]:
         noise = np.sqrt(np.median(data.variance[~data.bad])) if (~data.bad).any() else 1.0

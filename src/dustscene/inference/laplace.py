@@ -69,6 +69,27 @@ def _laplace_impl(template, observation, u, dense: bool, chunk: int):
     return jnp.abs(_jacobian_diag(template, u)) * sig_u, diag
 
 
+def _gauss_newton_diag_impl(template, observation, u, chunk: int):
+    """diag(J^T W J) of the rendered model by forward-mode columns (no Hessian, no prior):
+    the conditional precision of each parameter, n forward passes instead of n HVPs."""
+    sw = jnp.sqrt(observation.weights)
+
+    def model(v):
+        return sw * observation.render(from_vector(template, v))
+
+    def col2(e):
+        return jnp.sum(jax.jvp(model, (u,), (e,))[1] ** 2)
+
+    diag = jax.lax.map(col2, jnp.eye(u.shape[0]), batch_size=min(chunk, u.shape[0]))
+    sig_u = 1.0 / jnp.sqrt(jnp.maximum(diag, 1e-300))
+    return jnp.abs(_jacobian_diag(template, u)) * sig_u, diag
+
+
+@eqx.filter_jit
+def _gauss_newton_jit(template, observation, u, chunk):
+    return _gauss_newton_diag_impl(template, observation, u, chunk)
+
+
 @eqx.filter_jit
 def _laplace_jit(template, observation, u, dense, chunk):
     return _laplace_impl(template, observation, u, dense, chunk)
@@ -88,11 +109,17 @@ def laplace(
     chunk: int = 64,
 ) -> LaplaceResult:
     """Sigmas at the best fit `u`: marginal (H^-1 diagonal) up to `max_dense` parameters, else
-    1/sqrt(H_jj).
+    conditional 1/sqrt((J^T W J)_jj) (Gauss-Newton diagonal; ignores correlations and priors, so
+    it underestimates marginal sigmas of correlated parameters such as neighbouring free pixels).
+
+    Cost: dense = n Hessian-vector products plus an n^3 eigendecomposition (HSC cutout, 1250
+    free pixels: ~65 s on 2 cores); Gauss-Newton diagonal = n forward passes (a few seconds).
     """
-    dense = u.shape[0] <= max_dense
-    sigma, diag = _laplace_jit(template, observation, u, dense, chunk)
-    return LaplaceResult(sigma, "dense_inverse" if dense else "diagonal", diag)
+    if u.shape[0] <= max_dense:
+        sigma, diag = _laplace_jit(template, observation, u, True, chunk)
+        return LaplaceResult(sigma, "dense_inverse", diag)
+    sigma, diag = _gauss_newton_jit(template, observation, u, chunk)
+    return LaplaceResult(sigma, "gauss_newton_diagonal", diag)
 
 
 def laplace_batch(

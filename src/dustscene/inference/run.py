@@ -16,6 +16,7 @@ import numpy as np
 from dustscene.fitconfig import DEFAULTS
 from dustscene.io.fitfile import write_fit
 from dustscene.io.observations import load_observation
+from dustscene.scene.component import parts
 from dustscene.scene.observation import Observation
 from dustscene.scene.parameters import constrained_vector, free_parameters, n_free, parameter_schema
 from dustscene.scene.scene import Scene
@@ -62,7 +63,8 @@ def fit_product(
         if sigma is not None:
             sig[s["name"]] = np.asarray(sigma)[sl].reshape(s["shape"])
     comps = []
-    for comp in fitted.components:
+    for part in [p for comp in fitted.components for p in parts(comp)]:
+        comp = part
         df = comp(fitted.frame, dust=False)
         comps.append(
             {
@@ -102,7 +104,8 @@ def fit_product(
             "wall_seconds": float(result.wall_seconds),
             "best_loss": float(result.loss),
             "bands": list(fitted.frame.bands),
-            "n_components": len(fitted.components),
+            "n_components": len(comps),
+            "n_sources": len(fitted.components),
         },
     }
 

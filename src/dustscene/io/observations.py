@@ -32,6 +32,7 @@ class ObservationData:
     centers: np.ndarray | None  # (source, 2) as (y, x) pixels, or None (detect)
     pixel_scale: float = 0.168
     kind: str = "npz"
+    redshift: float | None = None  # a mock's redshift (rest-frame attenuation law), else None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -101,6 +102,8 @@ def _read_h5(path: Path) -> dict:
                 out["mask"] = f["observed/mask"][()]
             if "pixel_scale_arcsec" in f.attrs:
                 out["pixel_scale"] = float(f.attrs["pixel_scale_arcsec"])
+            if "redshift" in f.attrs:
+                out["redshift"] = float(f.attrs["redshift"])
             if "center_xy" in f.attrs:  # a mock's catalog: its galaxy centre (x, y) in pixels
                 cx, cy = (float(v) for v in f.attrs["center_xy"])
                 out["centers"] = np.array([[cy, cx]])
@@ -186,4 +189,5 @@ def load_observation(
         centers,
         float(raw.get("pixel_scale", 0.168)),
         "h5" if path.suffix in (".h5", ".hdf5") else "npz",
+        raw.get("redshift"),
     )

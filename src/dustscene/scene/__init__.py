@@ -1,6 +1,8 @@
 """Scene forward model: frames, observations, spectra, morphologies, dust and their parameters."""
 
 from .component import Component as Component
+from .component import Source as Source
+from .component import parts as parts
 from .component import with_dust as with_dust
 from .dust import Dust as Dust
 from .dust import law_k as law_k
@@ -50,6 +52,7 @@ __all__ = [
     "Scene",
     "SersicMorphology",
     "Sky",
+    "Source",
     "WaveletMorphology",
     "box_around",
     "constrained_vector",
@@ -63,6 +66,7 @@ __all__ = [
     "model_psf_sigma",
     "n_free",
     "parameter_schema",
+    "parts",
     "starlet_transform",
     "to_vector",
     "with_dust",

@@ -30,3 +30,52 @@ class Component(eqx.Module):
 def with_dust(component: Component, dust: Dust) -> Component:
     """The same component behind a dust screen."""
     return Component(component.spectrum, component.morphology, dust)
+
+
+class Source(eqx.Module):
+    """Several (spectrum, morphology) parts behind one dust screen, e.g. bulge + disk.
+
+    `shared_center`: every part's morphology uses the first part's centre (the others' centre
+    parameters are fixed and ignored), so a bulge and a disk cannot drift apart.
+    """
+
+    spectra: tuple
+    morphologies: tuple
+    dust: Dust | None = None
+    shared_center: bool = eqx.field(static=True, default=False)
+
+    def __init__(self, spectra, morphologies, dust: Dust | None = None, *, shared_center=False):
+        import dataclasses
+
+        morphs = list(morphologies)
+        if shared_center:
+            for k in range(1, len(morphs)):
+                c = morphs[k].center
+                morphs[k] = eqx.tree_at(
+                    lambda m: m.center, morphs[k], dataclasses.replace(c, fixed=True)
+                )
+        self.spectra = tuple(spectra)
+        self.morphologies = tuple(morphs)
+        self.dust = dust
+        self.shared_center = bool(shared_center)
+
+    def parts(self) -> list[Component]:
+        """Each part as a dust-free Component (centres tied if `shared_center`)."""
+        morphs = list(self.morphologies)
+        if self.shared_center:
+            c = morphs[0].center
+            morphs = [morphs[0]] + [eqx.tree_at(lambda m: m.center, m, c) for m in morphs[1:]]
+        return [Component(s, m) for s, m in zip(self.spectra, morphs, strict=True)]
+
+    def __call__(self, frame: Frame, *, dust: bool = True) -> Float[Array, "band y x"]:
+        cube = sum(p(frame) for p in self.parts())
+        if dust and self.dust is not None:
+            cube = cube * jnp.exp(-self.dust.tau(frame))
+        return cube
+
+
+def parts(component: Component | Source) -> list[Component]:
+    """The (spectrum, morphology) parts of a component or source, as dust-free Components."""
+    if isinstance(component, Source):
+        return component.parts()
+    return [Component(component.spectrum, component.morphology)]
