@@ -1,5 +1,7 @@
 # dustscene: mocks -> fits -> priors -> SED flows -> validation -> figures.
 # Entry point: `snakemake` (= rule all). The config is validated before any rule runs.
+import os
+
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -7,9 +9,10 @@ min_version("9.0")
 
 # The default config only when none is given: Snakemake would otherwise deep-merge it under a
 # user's --configfile, leaking default keys (observations, sizes) into their run.
+# It is found beside this Snakefile, also when the run happens elsewhere (--directory).
 if not workflow.config_settings.configfiles:
 
-    configfile: "config/config.yaml"
+    configfile: os.path.join(workflow.basedir, "config", "config.yaml")
 
 
 report: "workflow/report/workflow.rst"
