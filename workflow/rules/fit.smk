@@ -25,6 +25,33 @@ rule fit:
         "../scripts/fit.py"
 
 
+rule fit_residuals:
+    input:
+        fit="results/fits/{scene}.h5",
+        data=fit_input,
+    output:
+        png=report(
+            "results/figures/fit_{scene}.png",
+            caption="../report/fit_residuals.rst",
+            category="2. Fits",
+            labels={"figure": "data, model, residuals", "scene": "{scene}"},
+        ),
+        pdf="results/figures/fit_{scene}.pdf",
+    params:
+        mask_bits=lambda wc: fit_settings(wc).get("mask_bits"),
+    log:
+        "results/logs/fit_residuals/{scene}.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        "../envs/dustscene.yaml"
+    script:
+        "../scripts/fit_residuals.py"
+
+
 rule fits:
     input:
         expand("results/fits/{scene}.h5", scene=FIT_SCENES),
+        expand("results/figures/fit_{scene}.{ext}", scene=list(OBS), ext=("png", "pdf")),

@@ -62,12 +62,26 @@ def plot_fit_residuals(
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     if path is not None:
-        fig.savefig(path, dpi=90)
+        save_figure(fig, path)
     return fig
 
 
+def save_figure(fig, path: str | Path, dpi: int = 90) -> None:  # noqa: ANN001 - a matplotlib Figure
+    """Save atomically in the format of the file's suffix (png, pdf), without timestamps."""
+    from dustscene.io.atomic import atomic_path
+
+    fmt = Path(path).suffix.lstrip(".") or "png"
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, format=fmt,
+                    metadata={"CreationDate": None} if fmt == "pdf" else None)
+
+
 def plot_fit_file(
-    fit_path: str | Path, data_path: str | Path, out: str | Path, *, mask_bits: int | None = None
+    fit_path: str | Path,
+    data_path: str | Path,
+    out: str | Path | None,
+    *,
+    mask_bits: int | None = None,
 ):
     """`plot_fit_residuals` for a fit HDF5 (CONTRACTS "Fit HDF5") and the observation it fitted."""
     from dustscene.io.fitfile import read_fit

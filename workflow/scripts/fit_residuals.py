@@ -1,0 +1,15 @@
+"""Rule fit_residuals: data, model and residual/sigma per band of one fit (PNG and PDF)."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from dustscene.io.logs import setup_script_logging  # noqa: E402
+from dustscene.plots.fits import plot_fit_file, save_figure  # noqa: E402
+
+sm = snakemake  # noqa: F821  (injected by Snakemake)
+log = setup_script_logging(sm.log[0])
+fig = plot_fit_file(sm.input.fit, sm.input.data, None, mask_bits=sm.params.mask_bits)
+for path in (sm.output.png, sm.output.pdf):
+    save_figure(fig, path)
+log.info("residual figure written: %s", sm.output.png)
