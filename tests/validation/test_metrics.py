@@ -42,6 +42,11 @@ def test_undefined_correlation_is_nan_not_a_number() -> None:
         pixel_stats(np.zeros(3), np.zeros(4))
 
 
+def test_undefined_statistics_become_null_for_json() -> None:
+    d = pixel_stats(np.zeros(10), np.zeros(10)).as_dict()
+    assert d["pearson_r"] is None and d["slope"] is None and d["bias"] == 0.0
+
+
 def test_cosine_similarity() -> None:
     a = np.random.default_rng(4).random((8, 8))
     assert cosine_similarity(a, 3 * a) == pytest.approx(1.0)

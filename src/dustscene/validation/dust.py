@@ -9,7 +9,7 @@ import h5py
 import numpy as np
 from numpy.typing import NDArray
 
-from .metrics import cosine_similarity, pixel_stats
+from .metrics import cosine_similarity, json_safe, pixel_stats
 
 SNR_MIN = 5.0  # CONTRACTS: dust statistics over pixels with i-band S/N > 5
 
@@ -49,7 +49,7 @@ class DustScene:
     def as_dict(self) -> dict:
         out = asdict(self)
         out.pop("pixels")
-        return out
+        return json_safe(out)
 
 
 def _read(path: Path, keys: list[str]) -> dict:

@@ -22,8 +22,20 @@ class PixelStats:
     slope: float
     n_pixels: int
 
-    def as_dict(self) -> dict[str, float | int]:
-        return asdict(self)
+    def as_dict(self) -> dict[str, float | int | None]:
+        """Plain values for JSON; an undefined statistic (NaN) becomes null."""
+        return json_safe(asdict(self))
+
+
+def json_safe(obj):  # noqa: ANN001, ANN201 - any JSON-like tree
+    """Replace non-finite floats by None so strict JSON (no NaN) can hold the record."""
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    return obj
 
 
 def nmad(d: Float[NDArray, " n"]) -> float:

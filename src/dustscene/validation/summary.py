@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .dust import DustScene
-from .metrics import nmad, pixel_stats
+from .metrics import json_safe, nmad, pixel_stats
 
 PACKAGES = ("jax", "equinox", "optax", "numpyro", "torch", "sbi", "snakemake", "astropy", "h5py")
 # Blocks filled by later stages; present with nulls until their stage has run.
@@ -101,4 +101,4 @@ def aggregate(
         block = dict(stages.get(name, {})) if stages else {}
         out[name] = {**keys, **block} if block else {**keys, "status": "stage not run"}
     out["provenance"] = {**provenance, "packages": _versions()}
-    return out
+    return json_safe(out)
