@@ -62,18 +62,41 @@ def write_fit(path: str | Path, product: dict[str, Any]) -> None:
                     f.attrs[key] = val
 
 
+class FitFileError(ValueError):
+    """A fit file that is missing, corrupt or lacks what the contract promises (names the file)."""
+
+
+REQUIRED = ("model/observed", "model/dustfree_observed", "dust/ebv", "parameters")
+
+
 def read_fit(path: str | Path) -> dict[str, Any]:
-    """Read a fit file back into nested dicts of numpy arrays and attributes."""
+    """Read a fit file back into nested dicts of numpy arrays and attributes.
+
+    Raises FitFileError naming the file when it is missing, not HDF5, or incomplete.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FitFileError(f"fit file {path} not found")
     out: dict[str, Any] = {}
-    with h5py.File(path, "r") as f:
+    try:
+        with h5py.File(path, "r") as f:
+            missing = [k for k in REQUIRED if k not in f]
+            if missing:
+                raise FitFileError(f"fit file {path} is incomplete: missing {missing}")
 
-        def visit(name, obj):
-            if isinstance(obj, h5py.Dataset):
-                out[name] = obj[()]
+            def visit(name, obj):
+                if isinstance(obj, h5py.Dataset):
+                    out[name] = obj[()]
 
-        f.visititems(visit)
-        out["attrs"] = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
-        out["schema"] = json.loads(f["parameters"].attrs["schema"])
-        if "samples" in f:
-            out["sample_diagnostics"] = json.loads(f["samples"].attrs["diagnostics"])
+            f.visititems(visit)
+            out["attrs"] = {
+                k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()
+            }
+            out["schema"] = json.loads(f["parameters"].attrs.get("schema", "[]"))
+            if "samples" in f:
+                out["sample_diagnostics"] = json.loads(f["samples"].attrs.get("diagnostics", "{}"))
+    except FitFileError:
+        raise
+    except (OSError, KeyError, ValueError, RuntimeError) as err:
+        raise FitFileError(f"fit file {path} is corrupt or not HDF5: {err}") from err
     return out

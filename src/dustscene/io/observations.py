@@ -78,6 +78,46 @@ def _read_npz(path: Path) -> dict:
     return out
 
 
+def _read_fits(path: Path) -> dict:
+    """A FITS cutout: extensions IMAGES, VARIANCE, PSFS, FILTERS (table column `name`),
+    CATALOG (table with `x`, `y`), optional MASK: the .npz content as extensions."""
+    import warnings
+
+    from astropy.io import fits
+    from astropy.utils.exceptions import AstropyUserWarning
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", AstropyUserWarning)  # "File may have been truncated"
+            hdul = fits.open(path, memmap=False, lazy_load_hdus=False)
+        with hdul:
+            names = {h.name.upper(): h for h in hdul}
+            missing = [k for k in ("IMAGES", "VARIANCE", "PSFS", "FILTERS", "CATALOG")
+                       if k not in names]
+            if missing:
+                raise ObservationError(path, f"missing extension(s) {missing}")
+            filt = names["FILTERS"].data
+            cat = names["CATALOG"].data
+            if cat is None or len(cat) == 0:
+                raise ObservationError(path, "catalog is empty")
+            if not {"x", "y"} <= {c.lower() for c in cat.columns.names}:
+                raise ObservationError(path, "catalog must be a table with columns 'x' and 'y'")
+            out = {
+                "images": np.asarray(names["IMAGES"].data),
+                "variance": np.asarray(names["VARIANCE"].data),
+                "psfs": np.asarray(names["PSFS"].data),
+                "bands": tuple(str(b).strip() for b in filt[filt.columns.names[0]]),
+                "mask": np.asarray(names["MASK"].data) if "MASK" in names else None,
+                "centers": np.stack([np.asarray(cat["y"], float), np.asarray(cat["x"], float)], -1),
+            }
+    except ObservationError:
+        raise
+    except (OSError, KeyError, ValueError, TypeError, AttributeError, IndexError,
+            AstropyUserWarning) as err:
+        raise ObservationError(path, f"not a readable FITS file ({err})") from err
+    return out
+
+
 def _read_h5(path: Path) -> dict:
     import h5py
 
@@ -125,7 +165,23 @@ def load_observation(
     path = Path(path)
     if not path.exists():
         raise ObservationError(path, "file does not exist")
-    raw = _read_h5(path) if path.suffix in (".h5", ".hdf5") else _read_npz(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".npz", ".h5", ".hdf5", ".fits", ".fit", ".fts"):
+        raise ObservationError(
+            path, f"unsupported format '{path.suffix}' (expected .npz, .fits, .h5 or .hdf5)"
+        )
+    if suffix in (".h5", ".hdf5"):
+        raw = _read_h5(path)
+    elif suffix == ".npz":
+        raw = _read_npz(path)
+    else:
+        raw = _read_fits(path)
+    for key in ("images", "variance", "psfs"):
+        kind = np.asarray(raw[key]).dtype.kind
+        if kind not in "biuf":
+            raise ObservationError(
+                path, f"wrong dtype for '{key}': {np.asarray(raw[key]).dtype} (need real numbers)"
+            )
     images = np.asarray(raw["images"], dtype=float)
     variance = np.asarray(raw["variance"], dtype=float)
     psfs = np.asarray(raw["psfs"], dtype=float)
@@ -188,6 +244,6 @@ def load_observation(
         psfs,
         centers,
         float(raw.get("pixel_scale", 0.168)),
-        "h5" if path.suffix in (".h5", ".hdf5") else "npz",
+        "h5" if path.suffix.lower() in (".h5", ".hdf5") else "npz",
         raw.get("redshift"),
     )

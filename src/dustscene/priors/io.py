@@ -59,22 +59,29 @@ def load_score_model(
             raise ScoreModelError(f"score model file {p} not found")
     try:
         meta = json.loads(meta_path.read_text())
-    except json.JSONDecodeError as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ScoreModelError(f"{meta_path} is not valid JSON: {exc}") from None
-    if meta.get("format") != FORMAT:
-        raise ScoreModelError(f"{meta_path}: format {meta.get('format')!r}, expected {FORMAT!r}")
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        got = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
+        raise ScoreModelError(f"{meta_path}: format {got!r}, expected {FORMAT!r}")
+    missing = [k for k in ("width", "n_freq", "sigma_data", "weights_sha256") if k not in meta]
+    if missing:
+        raise ScoreModelError(f"{meta_path}: missing key(s) {missing}")
     if _sha256_file(path) != meta.get("weights_sha256"):
         raise ScoreModelError(f"{path}: sha256 differs from {meta_path} (corrupt or replaced)")
     for k, v in (expect or {}).items():
         if meta.get(k) != v:
             raise ScoreModelError(f"{meta_path}: {k}={meta.get(k)!r}, expected {v!r}")
-    like = ScoreUNet(
-        width=int(meta["width"]),
-        n_freq=int(meta["n_freq"]),
-        sigma_data=float(meta["sigma_data"]),
-        key=jax.random.key(0),
-    )
-    dtype = jnp.dtype(meta.get("dtype", "float32"))
+    try:
+        like = ScoreUNet(
+            width=int(meta["width"]),
+            n_freq=int(meta["n_freq"]),
+            sigma_data=float(meta["sigma_data"]),
+            key=jax.random.key(0),
+        )
+        dtype = jnp.dtype(meta.get("dtype", "float32"))
+    except (TypeError, ValueError) as exc:
+        raise ScoreModelError(f"{meta_path}: invalid hyper-parameters: {exc}") from None
     like = jax.tree.map(lambda a: a.astype(dtype) if eqx.is_inexact_array(a) else a, like)
     try:
         model = eqx.tree_deserialise_leaves(path, like)

@@ -59,9 +59,22 @@ def save_ensemble(
 def load_ensemble(manifest_path: str | os.PathLike[str]) -> FlowEnsemble:
     """Rebuild a FlowEnsemble from its manifest; FlowFileError if the weights do not match."""
     manifest_path = Path(manifest_path)
-    m: dict[str, Any] = json.loads(manifest_path.read_text())
-    if m.get("format") != FORMAT:
+    if not manifest_path.is_file():
+        raise FlowFileError(f"{manifest_path}: flow manifest not found")
+    try:
+        m: dict[str, Any] = json.loads(manifest_path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise FlowFileError(f"{manifest_path}: not valid JSON ({err})") from None
+    if not isinstance(m, dict) or m.get("format") != FORMAT:
         raise FlowFileError(f"{manifest_path}: not a {FORMAT} manifest")
+    missing = [k for k in ("weights_file", "weights_sha256", "n_members", "spec", "survey",
+                           "noise", "low", "high", "x_min", "x_max", "colour_min", "colour_max")
+               if k not in m]
+    if missing:
+        raise FlowFileError(f"{manifest_path}: manifest lacks key(s) {missing}")
+    if Path(m["weights_file"]).name != m["weights_file"]:
+        raise FlowFileError(f"{manifest_path}: weights_file {m['weights_file']!r} must be a "
+                            "plain file name beside the manifest")
     weights = manifest_path.parent / m["weights_file"]
     if not weights.exists():
         raise FlowFileError(f"{weights}: weights file named by {manifest_path} is missing")
@@ -72,20 +85,29 @@ def load_ensemble(manifest_path: str | os.PathLike[str]) -> FlowEnsemble:
             f"{manifest_path}; the weights file was modified or replaced"
         )
     state = torch.load(weights, map_location="cpu", weights_only=True)
-    spec = FlowSpec(**m["spec"])
-    low, high = np.asarray(m["low"]), np.asarray(m["high"])
-    x_dim = len(m["x_min"])
-    flows = []
-    for i in range(m["n_members"]):
-        prefix = f"member{i}."
-        net = build_flow(spec, low, high, x_dim)
-        net.load_state_dict({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)})
-        net.eval()
-        flows.append(net)
+    try:
+        spec = FlowSpec(**m["spec"])
+        low, high = np.asarray(m["low"], float), np.asarray(m["high"], float)
+        x_dim = len(m["x_min"])
+        flows = []
+        for i in range(int(m["n_members"])):
+            prefix = f"member{i}."
+            net = build_flow(spec, low, high, x_dim)
+            net.load_state_dict(
+                {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+            )
+            net.eval()
+            flows.append(net)
+        noise = NoiseModel.from_dict(m["noise"])
+    except (TypeError, ValueError, KeyError, RuntimeError, AttributeError) as err:
+        raise FlowFileError(
+            f"{manifest_path}: manifest does not match the weights in {weights} (edited by "
+            f"hand?): {err}"
+        ) from None
     skip = {"format", "weights_file", "weights_sha256", "n_members", "survey", "noise", "low",
             "high", "x_min", "x_max", "colour_min", "colour_max", "versions"}
     return FlowEnsemble(
-        flows=flows, low=low, high=high, noise=NoiseModel.from_dict(m["noise"]),
+        flows=flows, low=low, high=high, noise=noise,
         survey=m["survey"], x_min=np.asarray(m["x_min"]), x_max=np.asarray(m["x_max"]),
         colour_min=np.asarray(m["colour_min"]), colour_max=np.asarray(m["colour_max"]),
         meta={k: v for k, v in m.items() if k not in skip},

@@ -70,6 +70,9 @@ def validate_scene(mock_path: str | Path, fit_path: str | Path) -> DustScene:
     mock = _read(Path(mock_path), ["observed/variance", "truth/attenuated", "truth/dustfree",
                                    "truth/ebv_effective", "truth/ebv_column"])
     fit = _read(Path(fit_path), ["model/observed", "model/dustfree_observed", "dust/ebv"])
+    lacking = [a for a in ("bands", "inclination_deg") if a not in mock["attrs"]]
+    if lacking:
+        raise ValueError(f"{mock_path}: missing root attribute(s) {lacking}")
     bands = _bands(mock["attrs"]["bands"])
     if fit["model/observed"].shape != mock["truth/attenuated"].shape:
         raise ValueError(
