@@ -35,3 +35,14 @@ def test_flow_matches_analytic_linear_gaussian_posterior() -> None:
     cov = np.cov(s.T)
     assert np.all(np.abs(cov - cov_true) < COV_RTOL * np.abs(cov_true).max()), (cov, cov_true)
     assert summary["epochs"] >= 2 and len(summary["validation_loss"]) == summary["epochs"]
+
+
+def test_torch_device_falls_back_to_cpu_and_honours_override(monkeypatch) -> None:
+    import torch
+
+    from dustscene.sedflow.train import torch_device
+
+    monkeypatch.delenv("DUSTSCENE_TORCH_DEVICE", raising=False)
+    assert torch_device() == ("cuda" if torch.cuda.is_available() else "cpu")
+    monkeypatch.setenv("DUSTSCENE_TORCH_DEVICE", "cpu")
+    assert torch_device() == "cpu"

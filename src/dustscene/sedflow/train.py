@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import time
 from typing import Any
 
@@ -49,10 +50,23 @@ class TrainConfig:
     max_epochs: int = 200
 
 
-def box_prior(low: NDArray[np.float64], high: NDArray[np.float64]) -> BoxUniform:
-    """sbi BoxUniform over theta (float32, as the flows are)."""
+def torch_device() -> str:
+    """Where flows train: `DUSTSCENE_TORCH_DEVICE` if set, else 'cuda' when a GPU is visible.
+
+    Trained nets come back to the CPU, where saving, loading and sampling happen.
+    """
+    env = os.environ.get("DUSTSCENE_TORCH_DEVICE", "").strip()
+    if env:
+        return env
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def box_prior(
+    low: NDArray[np.float64], high: NDArray[np.float64], device: str = "cpu"
+) -> BoxUniform:
+    """sbi BoxUniform over theta (float32, as the flows are) on `device`."""
     return BoxUniform(torch.as_tensor(low, dtype=torch.float32),
-                      torch.as_tensor(high, dtype=torch.float32))
+                      torch.as_tensor(high, dtype=torch.float32), device=device)
 
 
 def _builder(spec: FlowSpec, prior: BoxUniform) -> Any:
@@ -86,8 +100,9 @@ def train_flow(
 ) -> tuple[torch.nn.Module, dict[str, Any]]:
     """Train one flow with sbi NPE; returns (density estimator, summary with loss curves)."""
     torch.manual_seed(seed)
-    prior = box_prior(low, high)
-    inference = NPE(prior=prior, density_estimator=_builder(spec, prior), device="cpu",
+    device = torch_device()
+    prior = box_prior(low, high, device)
+    inference = NPE(prior=prior, density_estimator=_builder(spec, prior), device=device,
                     show_progress_bars=False)
     t0 = time.perf_counter()
     net = inference.append_simulations(
@@ -109,5 +124,6 @@ def train_flow(
     }
     log.info("flow seed %d: %d epochs, best val -log q %.3f, %.1f s", seed, summary["epochs"],
              summary["best_validation_loss"], summary["seconds"])
-    net.eval()
+    summary["device"] = device
+    net.to("cpu").eval()
     return net, summary
