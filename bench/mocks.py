@@ -81,6 +81,9 @@ def main() -> None:
     ap.add_argument("--n-naive", type=int, default=3, help="timed naive renders")
     ap.add_argument("--ssp", default=None, help="SSP table for real SEDs (default: toy SEDs)")
     args = ap.parse_args()
+    from dustscene._jax import configure_jax
+
+    configure_jax()  # the SED model needs float64 (as every workflow script sets)
     suite = validate_suite(DEFAULT_SUITE)
     k_fn = _k_fn()
     fluxes_fn = None

@@ -99,6 +99,12 @@ def ssp_component_fluxes(ssp_path: str | os.PathLike[str]) -> ComponentFluxesFn:
             SEDParams(**fields), table, cache[key], zeropoint=float(suite["zeropoint"])
         )
         arr = np.asarray(counts, dtype=np.float64)
+        bad = [c for i, c in enumerate(names) if not np.all(np.isfinite(arr[i]))]
+        if bad:  # float32 overflows for young, massive components: never render NaN images
+            raise FloatingPointError(
+                f"{ssp_path}: non-finite SED fluxes for component(s) {bad}; the SED model needs "
+                "64-bit floats (call dustscene._jax.configure_jax() before any JAX work)"
+            )
         return {c: arr[i] for i, c in enumerate(names)}
 
     return fluxes
