@@ -55,8 +55,8 @@ def plot_gallery(scene_paths: Sequence[str | Path], png: str | Path, pdf: str | 
     fig, axes = plt.subplots(3, n, figsize=(2.2 * n, 6.9), squeeze=False)
     ebv_max = max(float(np.nanmax(p["ebv"])) for p in panels) or 1.0
     for j, p in enumerate(panels):
-        scale = np.nanpercentile(p["dustfree"], 99.5) or 1.0
-        soft = 0.02 * scale
+        scale = float(np.nanmax(p["dustfree"])) or 1.0  # no clipping: the core stays visible
+        soft = 0.01 * scale
         for row, key in enumerate(("dustfree", "attenuated")):
             ax = axes[row, j]
             ax.imshow(np.arcsinh(p[key] / soft) / np.arcsinh(scale / soft), origin="lower",
