@@ -134,3 +134,22 @@ def eqx_replace(p, **kw):
     import equinox as eqx
 
     return eqx.tree_at(lambda q: [getattr(q, k) for k in kw], p, list(kw.values()))
+
+
+def test_float32_photometry_of_a_young_massive_component_stays_finite(ssp_table_path) -> None:
+    """L x lambda^2 of young populations exceeds float32's range unless rescaled first."""
+    from dustscene.sed import SEDParams, load_filters, load_ssp_table
+
+    vals = ([8.17], [[0.0175, 0.0443, 0.194, 0.744]], [0.593], [0.0105], [-0.04],
+            [0.0], [0.0], [0.0], [0.164])
+
+    def run(dtype):
+        t, f = load_ssp_table(ssp_table_path), load_filters("hsc", list("grizy"))
+        p = SEDParams(*[jnp.asarray(v, dtype=dtype) for v in vals])
+        return np.asarray(photometry(p, t, f), dtype=np.float64)
+
+    with jax.enable_x64(False):
+        f32 = run(jnp.float32)
+    f64 = run(jnp.float64)
+    assert np.all(np.isfinite(f32))
+    np.testing.assert_allclose(f32, f64, rtol=1e-4)

@@ -100,10 +100,10 @@ def ssp_component_fluxes(ssp_path: str | os.PathLike[str]) -> ComponentFluxesFn:
         )
         arr = np.asarray(counts, dtype=np.float64)
         bad = [c for i, c in enumerate(names) if not np.all(np.isfinite(arr[i]))]
-        if bad:  # float32 overflows for young, massive components: never render NaN images
+        if bad:  # never render NaN images from a broken SED evaluation
             raise FloatingPointError(
-                f"{ssp_path}: non-finite SED fluxes for component(s) {bad}; the SED model needs "
-                "64-bit floats (call dustscene._jax.configure_jax() before any JAX work)"
+                f"{ssp_path}: non-finite SED fluxes for component(s) {bad} "
+                f"(parameters: { {c: sed[c] for c in bad} })"
             )
         return {c: arr[i] for i, c in enumerate(names)}
 

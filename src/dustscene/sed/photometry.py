@@ -57,6 +57,9 @@ def interp_log_grid(
     return take_interp(values, log_grid_index(wave, query))
 
 
+L_REF = 1e36  # erg/s/A: scale of unit-mass SSP spectra, so L / L_REF stays O(1) in float32
+
+
 def rest_query_wave(
     redshift: Float[Array, " n"], filters: FilterSet
 ) -> Float[Array, "n bq"]:
@@ -84,6 +87,9 @@ def integrate_bands(
     )
     if ln_scale is not None:
         ln_fac = ln_fac + ln_scale
+    # L (~1e34 erg/s/A per M_sun) x lambda^2 (~1e8 A^2) overflows float32: the matmul runs on
+    # L / L_REF and the constant joins the exponent
+    ln_fac = ln_fac + math.log(L_REF)
     weights = ab_weights(filters) * filters.wave**2  # lambda^2 of f_nu folded in, (band, nw)
     # block-diagonal (band*nw, band) matrix: a plain matmul is much faster on CPU than the
     # equivalent batched einsum, into which XLA fuses the whole dust computation
@@ -91,7 +97,7 @@ def integrate_bands(
     block = (weights[:, :, None] * jnp.eye(n_band, dtype=weights.dtype)[:, None, :]).reshape(
         -1, n_band
     )
-    return (l_rest @ block) * jnp.exp(ln_fac)[:, None]
+    return ((l_rest / L_REF) @ block) * jnp.exp(ln_fac)[:, None]
 
 
 def band_fluxes(
