@@ -14,6 +14,7 @@ from .laplace import laplace as laplace
 from .laplace import laplace_batch as laplace_batch
 from .run import DEFAULTS as DEFAULTS
 from .run import run_fit_file as run_fit_file
+from .run import use_compilation_cache as use_compilation_cache
 from .sample import SampleResult as SampleResult
 from .sample import sample as sample
 
@@ -32,6 +33,7 @@ __all__ = [
     "laplace_batch",
     "loss_function",
     "run_fit_file",
+    "use_compilation_cache",
     "sample",
     "stack",
 ]

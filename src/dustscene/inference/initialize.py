@@ -108,6 +108,21 @@ def support_mask(
     return sup[y0 : y0 + h, x0 : x0 + w].copy()
 
 
+def _latent_spectrum_factory(cfg: dict[str, Any], data: Any, wave: Any, trans: Any):
+    """spectrum: latent -> a function flux -> LatentSpectrum at the scene's redshift, with the
+    trained prior (loaded once, sha256-checked) and log p(latents) as the latents' prior."""
+    from dustscene.spectra import LatentSpectrum, load_spectrum_prior
+
+    z = cfg["redshift"] if cfg["redshift"] is not None else data.redshift
+    if z is None:
+        raise ValueError(
+            f"{data.path}: fit config 'spectrum: latent' needs a redshift (fit key 'redshift' "
+            "or the file's `redshift` attribute)"
+        )
+    model, density, _ = load_spectrum_prior(cfg["spectrum_prior"])
+    return lambda flux: LatentSpectrum(model, density, float(np.mean(flux)), wave, trans, float(z))
+
+
 def _scaled(spectrum: Any, factor: Any) -> Any:
     """The same kind of spectrum with its initial fluxes (or amplitude) times `factor`."""
     if isinstance(spectrum, FreeSpectrum):
@@ -153,8 +168,11 @@ def build_scene(data: ObservationData, config: dict[str, Any]) -> tuple[Scene, O
     owner = np.argmin(dist, axis=0)
     stars = set(cfg.get("point_sources", []))
     wave = trans = None
-    if cfg["dust"] != "none" or cfg["spectrum"] == "blackbody":
+    if cfg["dust"] != "none" or cfg["spectrum"] in ("blackbody", "latent"):
         wave, trans = filter_curves(data.bands, cfg["survey"])
+    latent = None
+    if cfg["spectrum"] == "latent":
+        latent = _latent_spectrum_factory(cfg, data, wave, trans)
     comps = []
     for k, c in enumerate(centers):
         own = owner == k
@@ -173,6 +191,8 @@ def build_scene(data: ObservationData, config: dict[str, Any]) -> tuple[Scene, O
             from dustscene.scene import BlackBodySpectrum
 
             spectrum = BlackBodySpectrum(6000.0, float(flux[0]), wave, trans)
+        elif latent is not None:
+            spectrum = latent(flux)
         else:
             spectrum = FreeSpectrum(flux)
         if k in stars:

@@ -26,6 +26,17 @@ from .initialize import build_scene
 from .laplace import laplace
 
 
+def use_compilation_cache(directory: str | Path) -> None:
+    """Keep compiled fits on disk (JAX persistent cache) so the next process with the same scene
+    structure skips XLA compilation (most of a small fit's wall time); the executables are the
+    same code, so results do not change."""
+    path = Path(directory).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    jax.config.update("jax_compilation_cache_dir", str(path))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
 def resolve_config(config: dict[str, Any] | None) -> dict[str, Any]:
     """DEFAULTS updated by `config`; unknown keys are an error (typos must not pass silently)."""
     cfg = dict(DEFAULTS)
@@ -33,6 +44,12 @@ def resolve_config(config: dict[str, Any] | None) -> dict[str, Any]:
     if unknown:
         raise ValueError(f"unknown fit config keys: {sorted(unknown)}")
     cfg.update(config or {})
+    if cfg["spectrum"] not in ("free", "blackbody", "latent"):
+        raise ValueError(
+            f"fit config key 'spectrum': {cfg['spectrum']!r} is not free, blackbody or latent"
+        )
+    if cfg["spectrum"] == "latent" and not cfg["spectrum_prior"]:
+        raise ValueError("fit config 'spectrum: latent' needs 'spectrum_prior' (a .eqx path)")
     return cfg
 
 
@@ -179,4 +196,11 @@ def run_fit_file(
     return {k: v for k, v in product["attrs"].items() if k != "config"}
 
 
-__all__ = ["DEFAULTS", "fit_product", "resolve_config", "run_fit_file", "settings_from"]
+__all__ = [
+    "DEFAULTS",
+    "fit_product",
+    "resolve_config",
+    "run_fit_file",
+    "settings_from",
+    "use_compilation_cache",
+]

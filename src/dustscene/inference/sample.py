@@ -38,12 +38,16 @@ def _set_values(scene: Scene, values: dict[str, jax.Array]) -> Scene:
 
 
 def prior_parameters(scene: Scene) -> dict[str, Parameter]:
-    """Free parameters that carry a numpyro prior, by name."""
+    """Free parameters that carry a proper (numpyro) prior, by name. A score prior has no
+    normalised density (`proper = False`): those pixels stay at the best fit."""
     leaves = jax.tree_util.tree_flatten_with_path(scene, is_leaf=is_parameter)[0]
     return {
         jax.tree_util.keystr(p).lstrip("."): leaf
         for p, leaf in leaves
-        if isinstance(leaf, Parameter) and not leaf.fixed and leaf.prior is not None
+        if isinstance(leaf, Parameter)
+        and not leaf.fixed
+        and leaf.prior is not None
+        and getattr(leaf.prior, "proper", True)
     }
 
 

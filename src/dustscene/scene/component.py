@@ -5,11 +5,40 @@ from __future__ import annotations
 from typing import Any
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float
 
 from .dust import Dust
 from .frame import Frame
+
+
+def _same_structure(components) -> list[list]:
+    """Components grouped by PyTree structure and leaf shapes, in order of first appearance."""
+    groups: dict = {}
+    for i, comp in enumerate(components):
+        leaves, tree = jax.tree.flatten(comp)
+        if all(isinstance(x, jax.Array | np.ndarray | float | int) for x in leaves):
+            key = (tree, tuple((jnp.shape(x), jnp.result_type(x)) for x in leaves))
+        else:  # a non-array leaf (e.g. an activation function) cannot be stacked: alone
+            key = ("unstackable", i)
+        groups.setdefault(key, []).append(comp)
+    return list(groups.values())
+
+
+def render_sum(components, frame: Frame, *, dust: bool = True) -> Float[Array, "band y x"]:
+    """Sum of the components' cubes. Components of identical structure (two Sersic galaxies, a
+    bulge and a disk) render in one vmapped call: one copy in the compiled program instead of one
+    per component, which shortens XLA compilation."""
+    cube = jnp.zeros((frame.n_bands, *frame.shape))
+    for group in _same_structure(components):
+        if len(group) == 1:
+            cube = cube + group[0](frame, dust=dust)
+            continue
+        stacked = jax.tree.map(lambda *xs: jnp.stack(xs), *group)
+        cube = cube + jnp.sum(jax.vmap(lambda c: c(frame, dust=dust))(stacked), axis=0)
+    return cube
 
 
 class Component(eqx.Module):
@@ -68,7 +97,7 @@ class Source(eqx.Module):
         return [Component(s, m) for s, m in zip(self.spectra, morphs, strict=True)]
 
     def __call__(self, frame: Frame, *, dust: bool = True) -> Float[Array, "band y x"]:
-        cube = sum(p(frame) for p in self.parts())
+        cube = render_sum(self.parts(), frame)
         if dust and self.dust is not None:
             cube = cube * jnp.exp(-self.dust.tau(frame))
         return cube

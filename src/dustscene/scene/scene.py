@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from .component import Component
+from .component import Component, render_sum
 from .frame import Frame
 from .parameters import Parameter, Real, value
 
@@ -37,10 +37,7 @@ class Scene(eqx.Module):
 
     def __call__(self, *, dust: bool = True) -> Float[Array, "band y x"]:
         """The model cube (model PSF, no sky); `dust=False` drops every dust screen."""
-        cube = jnp.zeros((self.frame.n_bands, *self.frame.shape))
-        for comp in self.components:
-            cube = cube + comp(self.frame, dust=dust)
-        return cube
+        return render_sum(self.components, self.frame, dust=dust)
 
     def sky_levels(self) -> Float[Array, " band"]:
         return jnp.zeros(self.frame.n_bands) if self.sky is None else self.sky()
