@@ -57,8 +57,14 @@ def test_masked_half_is_prior_dominated(trained) -> None:
         peak_snr=200.0,
     )
     print(out)
-    # all masked pixels: leakage through the PSF wings makes the 2-FWHM strip data-dominated
+    # measured (t = 0.02, peak S/N 200): 77.6 % of all masked on-source pixels, 100 % of
+    # those > 2 FWHM from the edge, 0 % unmasked, AUC 0.889. The strip next to the edge is
+    # data-dominated through the PSF, so the 90 % target holds only beyond it.
     assert out["prior_dominated_masked_interior"] >= 0.9
+    assert out["prior_dominated_masked"] >= 0.7
+    assert out["data_dominated_strip_pixels"] <= out["interior_edge_pixels"]
+    # where the prior decides, its errors are large: rho must flag them
+    assert out["auc_large_error"] >= 0.75
     assert out["prior_dominated_masked"] > out["prior_dominated_unmasked"]
     assert out["prior_dominated_unmasked"] <= 0.3
 

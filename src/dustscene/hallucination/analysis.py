@@ -128,19 +128,35 @@ def masked_half(
     # pixels within ~2 PSF FWHM of the mask edge still see data through the PSF wings
     edge = int(np.ceil(2.0 * psf_fwhm_pixels(psf)))
     interior = masked & (xs[None, :] < cx - edge)
+    # where the prior decides, its guess misses the truth: rho should flag those pixels
+    large = large_error_pixels(obs, src, scaled, variance, tau=tau)
     return {
+        "auc_large_error": large_error_auc(np.asarray(maps.rho), large, on),
+        "large_error_fraction_masked": float(np.mean(large[on & masked])),
+        "large_error_fraction_unmasked": float(np.mean(large[on & ~masked])),
         "temperature": float(prior.temperature),
         "peak_snr": float(peak_snr),
         "prior_dominated_masked": float(np.mean(d[on & masked] > 0)),
         "prior_dominated_unmasked": float(np.mean(d[on & ~masked] > 0)),
         "prior_dominated_masked_interior": float(np.mean(d[on & interior] > 0)),
         "interior_edge_pixels": edge,
+        "data_dominated_strip_pixels": _data_dominated_strip(d, on & masked, cx),
         "n_masked_on_source": int(np.sum(on & masked)),
         "n_masked_interior_on_source": int(np.sum(on & interior)),
         "n_unmasked_on_source": int(np.sum(on & ~masked)),
         "median_rho_masked": float(np.median(np.asarray(maps.rho)[on & masked])),
         "median_rho_unmasked": float(np.median(np.asarray(maps.rho)[on & ~masked])),
     }
+
+
+def _data_dominated_strip(delta: np.ndarray, on_masked: np.ndarray, cx: int) -> int:
+    """Columns next to the mask edge (at column cx) beyond which >= 90 % of the masked
+    on-source pixels are prior-dominated: how far the data reach in through the PSF."""
+    for width in range(cx + 1):
+        far = on_masked & (np.arange(delta.shape[1])[None, :] < cx - width)
+        if not far.any() or np.mean(delta[far] > 0) >= 0.9:
+            return width
+    return cx
 
 
 def psf_fwhm_pixels(psf: Float[np.ndarray, "band ky kx"]) -> float:

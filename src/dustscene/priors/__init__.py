@@ -11,9 +11,11 @@ from .map_fit import log_likelihood as log_likelihood
 from .map_fit import render as render
 from .network import ScoreUNet as ScoreUNet
 from .network import vp_alpha_sigma2 as vp_alpha_sigma2
+from .prior import ScoreDensity as ScoreDensity
 from .prior import ScorePrior as ScorePrior
 from .prior import galaxygrad_prior as galaxygrad_prior
 from .prior import surrogate_log_prior as surrogate_log_prior
+from .prior import with_score_prior as with_score_prior
 from .stamps import render_stamp as render_stamp
 from .stamps import stamps_sha256 as stamps_sha256
 from .stamps import training_stamps as training_stamps

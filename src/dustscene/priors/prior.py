@@ -9,7 +9,8 @@ never a pixel morphology under this prior.
 
 from __future__ import annotations
 
-from typing import Protocol
+import dataclasses
+from typing import Any, Protocol
 
 import equinox as eqx
 import jax
@@ -65,3 +66,74 @@ def surrogate_log_prior(prior: ScorePrior, x: Float[Array, "y x"]) -> Float[Arra
     (e.g. `inference.loss_function`) picks up grad log p for a free-pixel morphology.
     """
     return jnp.sum(jax.lax.stop_gradient(prior.grad_log_prior(x)) * x)
+
+
+def _pad_to(x: Float[Array, "y x"], size: tuple[int, int]) -> tuple[Array, tuple[int, int]]:
+    """Zero-pad x centrally to `size`; returns the padded image and the offset of x in it."""
+    oy, ox = (size[0] - x.shape[0]) // 2, (size[1] - x.shape[1]) // 2
+    pad = ((oy, size[0] - x.shape[0] - oy), (ox, size[1] - x.shape[1] - ox))
+    return jnp.pad(x, pad), (oy, ox)
+
+
+class ScoreDensity:
+    """The score prior as a `Parameter` prior of a free-pixel or starlet morphology.
+
+    `log_prob` is a surrogate: its value is 0 and its *gradient* is the score of the
+    peak-normalised image, so the prior's pull joins grad log L inside the compiled fit
+    (`inference.loss_function` adds `scene.parameters.log_prior`) while a fit's loss history
+    stays -log L. `proper = False`: NUTS and evidence never use it, Laplace sigmas of such
+    pixels are likelihood-only, and the fit runs Adam alone to its last step (a line search
+    and a best-iterate pick need true values; `inference.fit` enforces both).
+    `layout`: "pixels" for a (h, w) box, "starlet" for (scales + 1, h, w) coefficients whose
+    sum is the image. The image is zero-padded
+    centrally to a multiple of 4 pixels, at least `min_size`, as the U-Net pools twice.
+    Hashing is by identity, so a scene carrying it stays a valid static field under jit.
+    """
+
+    proper = False
+
+    def __init__(self, prior: ScorePrior, *, layout: str = "pixels", min_size: int = 32):
+        if layout not in ("pixels", "starlet"):
+            raise ValueError(f"ScoreDensity layout must be 'pixels' or 'starlet', got {layout!r}")
+        self.prior = prior
+        self.layout = layout
+        self.min_size = int(min_size)
+
+    def image(self, value: Array) -> Float[Array, "y x"]:
+        return jnp.sum(value, axis=0) if self.layout == "starlet" else value
+
+    def log_prob(self, value: Array) -> Float[Array, ""]:
+        img = self.image(value)
+        if img.ndim != 2:
+            raise ValueError(
+                f"ScoreDensity({self.layout!r}) needs a 2-D image, got shape {img.shape}: "
+                "free morphologies with a support mask are not supported"
+            )
+        peak = jax.lax.stop_gradient(jnp.maximum(jnp.max(img), 1e-30))
+        size = tuple(max(self.min_size, -(-n // 4) * 4) for n in img.shape)
+        padded, (oy, ox) = _pad_to(img / peak, size)
+        s = jax.lax.stop_gradient(self.prior.grad_log_prior(padded))
+        s = s[oy : oy + img.shape[0], ox : ox + img.shape[1]]
+        # value 0, gradient s / peak: the loss history stays -log L, the pull is the score's
+        return jnp.sum(s * (img - jax.lax.stop_gradient(img)) / peak)
+
+
+def with_score_prior(morphology: Any, prior: ScorePrior) -> Any:
+    """The same FreeMorphology / WaveletMorphology with the score prior on its pixels."""
+    from dustscene.scene.morphology import FreeMorphology, WaveletMorphology
+
+    if isinstance(morphology, FreeMorphology):
+        if morphology.support is not None:
+            raise ValueError("the score prior needs a full pixel box (support mask given)")
+        leaf, layout = morphology.pixels, "pixels"
+        where = lambda m: m.pixels  # noqa: E731
+    elif isinstance(morphology, WaveletMorphology):
+        leaf, layout = morphology.coefficients, "starlet"
+        where = lambda m: m.coefficients  # noqa: E731
+    else:
+        raise TypeError(
+            f"the score prior applies to free-pixel or wavelet morphologies, not "
+            f"{type(morphology).__name__}"
+        )
+    new = dataclasses.replace(leaf, prior=ScoreDensity(prior, layout=layout))
+    return eqx.tree_at(where, morphology, new)
