@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from dustscene.sedflow import FlowSpec, TrainConfig, train_flow
@@ -14,14 +15,16 @@ MEAN_TOL = 0.1  # absolute, ~0.27 posterior sd (sd 0.375); measured 0.044, 0.060
 COV_RTOL = 0.3  # each covariance entry, relative to the largest (measured <= 0.09)
 
 
-def test_flow_matches_analytic_linear_gaussian_posterior() -> None:
+@pytest.mark.parametrize("passes", [None, 2], ids=["maf", "coupling"])
+def test_flow_matches_analytic_linear_gaussian_posterior(passes: int | None) -> None:
+    """Both the autoregressive MAF and the one-pass coupling flow (the fast sampler)."""
     rng = np.random.default_rng(0)
     n = 8000
     theta = rng.uniform(-BOX, BOX, size=(n, 2))
     x = theta @ A.T + NOISE * rng.standard_normal((n, 2))
     net, summary = train_flow(
         theta, x, np.full(2, -BOX), np.full(2, BOX), seed=0,
-        spec=FlowSpec(hidden_features=32, num_transforms=3),
+        spec=FlowSpec(hidden_features=32, num_transforms=3, passes=passes),
         config=TrainConfig(batch_size=256, learning_rate=2e-3, max_epochs=40, stop_after_epochs=5),
     )
     # x_o well inside the box: the posterior is Gaussian, mean A^-1 x_o, cov s^2 (A^T A)^-1

@@ -3,6 +3,7 @@
 
 SEDFLOW = config["sedflow"]
 SED_SHARDS = range(SEDFLOW["n_shards"])
+SEDFLOW_SCENES = MOCK_SCENES + list(OBS)  # every fitted scene, mocks first
 
 
 wildcard_constraints:
@@ -93,6 +94,7 @@ rule calibrate_sedflow:
         ssp="results/sed/ssp_table.h5",
     output:
         json="results/sedflow/calibration.json",
+        plot_data="results/sedflow/calibration_plots.npz",
         ranks_png=report(
             "results/figures/sedflow_sbc_ranks.png",
             caption="../report/sedflow.rst",
@@ -132,7 +134,36 @@ rule calibrate_sedflow:
         "../scripts/sedflow_calibrate.py"
 
 
+rule sedflow_posteriors:
+    input:
+        manifest="results/sedflow/flows.json",
+        weights="results/sedflow/flows.pt",
+        fits=expand("results/fits/{scene}.h5", scene=SEDFLOW_SCENES),
+        sources=[f"results/mocks/{m}.h5" for m in MOCK_SCENES] + [OBS[n] for n in OBS],
+    output:
+        posteriors=expand("results/sedflow/posteriors/{scene}.h5", scene=SEDFLOW_SCENES),
+        json="results/sedflow/posteriors.json",
+    params:
+        seed=SEED,
+        scenes=SEDFLOW_SCENES,
+        is_mock=[True] * len(MOCK_SCENES) + [False] * len(OBS),
+        posteriors=SEDFLOW["posteriors"],
+    log:
+        "results/logs/sedflow/posteriors.log",
+    benchmark:
+        "results/benchmarks/sedflow/posteriors.tsv"
+    threads: 2
+    resources:
+        mem_mb=6000,
+        runtime=60,
+    conda:
+        "../envs/dustscene.yaml"
+    script:
+        "../scripts/sedflow_posteriors.py"
+
+
 rule sedflow:
     input:
         rules.train_sedflow.output,
         rules.calibrate_sedflow.output,
+        rules.sedflow_posteriors.output,

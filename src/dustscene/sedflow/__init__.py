@@ -4,6 +4,8 @@ from .calibration import c2st_accuracy as c2st_accuracy
 from .calibration import expected_coverage as expected_coverage
 from .calibration import sbc as sbc
 from .calibration import tarp as tarp
+from .components import ComponentPhotometry as ComponentPhotometry
+from .components import fitted_component_photometry as fitted_component_photometry
 from .dataset import merge_shards as merge_shards
 from .dataset import read_simulation as read_simulation
 from .ensemble import Flag as Flag
@@ -24,6 +26,8 @@ from .pipeline import calibrate as calibrate
 from .pipeline import posteriors_from_photometry as posteriors_from_photometry
 from .pipeline import simulate_shard as simulate_shard
 from .pipeline import train_ensemble as train_ensemble
+from .posteriors import SceneInput as SceneInput
+from .posteriors import scene_posteriors as scene_posteriors
 from .sample import photometry_features as photometry_features
 from .sample import sample_posteriors as sample_posteriors
 from .sample import write_posteriors as write_posteriors

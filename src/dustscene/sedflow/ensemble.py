@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import torch
 from numpy.typing import NDArray
+from zuko.transforms import AutoregressiveTransform
 
 from .noise import NoiseModel
 
@@ -63,14 +66,23 @@ class FlowEnsemble:
         flags[bad_col.any(axis=1)] |= Flag.COLOUR
         return flags
 
-    @torch.no_grad()
-    def sample(self, x: F64, n: int, seed: int) -> NDArray[np.float32]:
-        """n samples (n, batch, 10) per observation: the mixture drawn stratified by member."""
+    @torch.inference_mode()
+    def sample(
+        self, x: F64, n: int, seed: int, shared_first_pass: bool = True
+    ) -> NDArray[np.float32]:
+        """n samples (n, batch, 10) per observation: the mixture drawn stratified by member.
+
+        shared_first_pass: evaluate each autoregressive inverse's first pass once per galaxy
+        rather than per sample (`_shared_first_pass`); same draws, half the work of a coupling.
+        """
         torch.manual_seed(seed)
         cond = torch.as_tensor(x, dtype=torch.float32)
         m = len(self.flows)
         counts = [n // m + (i < n % m) for i in range(m)]
-        parts = [f.sample((c,), condition=cond) for f, c in zip(self.flows, counts, strict=True)]
+        ctx = _shared_first_pass() if shared_first_pass else contextlib.nullcontext()
+        with ctx:
+            parts = [f.sample((c,), condition=cond)
+                     for f, c in zip(self.flows, counts, strict=True)]
         return torch.cat(parts, dim=0).numpy()
 
     @torch.no_grad()
@@ -80,6 +92,30 @@ class FlowEnsemble:
         cond = torch.as_tensor(x, dtype=torch.float32)
         lps = torch.stack([f.log_prob(th, condition=cond) for f in self.flows])
         return (torch.logsumexp(lps, dim=0) - np.log(len(self.flows))).double().numpy()
+
+
+def _inverse_shared_first_pass(self: AutoregressiveTransform, y: torch.Tensor) -> torch.Tensor:
+    """zuko's fixed-point inverse, but its first pass (input all zeros, hence the same for every
+    sample of a galaxy) runs on one row per galaxy and broadcasts over the sample dimension."""
+    x = y.new_zeros((1, *y.shape[1:])) if y.ndim >= 3 else torch.zeros_like(y)
+    for _ in range(self.passes):
+        x = self.meta(x).inv(y)
+    return x
+
+
+@contextlib.contextmanager
+def _shared_first_pass() -> Iterator[None]:
+    """Patch zuko's AutoregressiveTransform inverse while sampling (restored on exit).
+
+    A coupling flow (passes=2) inverts in two network passes per transform, the first on zeros;
+    sharing that pass across a galaxy's samples halves the cost of 10,000 draws.
+    """
+    original = AutoregressiveTransform._inverse
+    AutoregressiveTransform._inverse = _inverse_shared_first_pass
+    try:
+        yield
+    finally:
+        AutoregressiveTransform._inverse = original
 
 
 def training_support(x: F64, n_band: int, pad: float = 0.05) -> dict[str, F64]:

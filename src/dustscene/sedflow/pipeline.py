@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from dustscene.io.atomic import write_json_atomic
+from dustscene.io.atomic import atomic_path, write_json_atomic
 from dustscene.sed import load_filters, load_ssp_table
 
 from . import calibration, figures
@@ -96,10 +96,13 @@ def calibrate(
     out_json: str | os.PathLike[str], figure_paths: Mapping[str, Sequence[str]], seed: int,
     n_sbc: int = 500, n_posterior: int = 1000, n_nuts: int = 20, nuts_warmup: int = 500,
     nuts_samples: int = 1000, n_timing: int = 20, threads: int = 1,
+    plot_data: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
     """SBC, coverage, TARP on fresh held-out simulations; NUTS + C2ST; timing -> JSON + figures.
 
     figure_paths keys: "ranks", "coverage", "corner" (each a list of PNG/PDF paths).
+    plot_data: optional .npz of the plotted arrays (ranks, coverage, TARP, corner samples) so
+    the paper figures replot without recomputing.
     """
     torch.set_num_threads(threads)
     ens = load_ensemble(manifest_path)
@@ -130,6 +133,7 @@ def calibrate(
     sec_per_gal = timing.seconds / max(1, min(n_timing, n_sbc))
 
     nuts_rows, c2sts, nuts_secs = [], [], []
+    corner_data: dict[str, Any] = {}
     for g in range(min(n_nuts, int(good.sum()))):
         i = int(np.flatnonzero(good)[g])
         flow_s = samples[:, i].astype(np.float64)
@@ -143,12 +147,23 @@ def calibrate(
                           "divergences": res.divergences, "min_ess": res.min_ess})
         log.info("NUTS galaxy %d: c2st %.3f, %.1f s, %d divergences, min ESS %.0f", i, acc,
                  res.seconds, res.divergences, res.min_ess)
+        if g == 0:
+            corner_data = {"corner_flow": flow_s, "corner_nuts": res.samples,
+                           "corner_truth": held.theta[i], "corner_index": i,
+                           "corner_redshift": float(held.redshift[i])}
         if g == 0 and figure_paths.get("corner"):
             figures.corner(flow_s, res.samples, held.theta[i], figure_paths["corner"],
                            title=f"held-out galaxy {i}, z={held.redshift[i]:.3f}")
 
     figures.rank_histograms(sbc["ranks"], n_posterior, sbc["ks_pvals"], figure_paths["ranks"])
     figures.coverage_curves(levels, cov, tarp["alpha"], tarp["ecp"], figure_paths["coverage"])
+    if plot_data is not None:  # plain arrays (no pickle) for the paper figures
+        with atomic_path(plot_data) as tmp, open(tmp, "wb") as fh:
+            np.savez_compressed(
+                fh, ranks=sbc["ranks"], n_posterior=n_posterior, ks_pvals=sbc["ks_pvals"],
+                levels=levels, coverage=cov, tarp_alpha=tarp["alpha"], tarp_ecp=tarp["ecp"],
+                tarp_atc=tarp["atc"], theta_names=np.asarray(THETA_NAMES, dtype=str),
+                **corner_data)
     marg68 = calibration.marginal_coverage(s_g, th_g, 0.68)
     marg95 = calibration.marginal_coverage(s_g, th_g, 0.95)
     result = {

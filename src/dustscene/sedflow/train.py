@@ -11,6 +11,7 @@ import dataclasses
 import logging
 import os
 import time
+import warnings
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,8 @@ class FlowSpec:
     num_bins: int = 8  # spline bins, zuko_nsf only
     z_score_theta: str = "transform_to_unconstrained"
     z_score_x: str = "independent"
+    passes: int | None = None  # zuko_maf: 2 = coupling (samples in one pass, not D); None = MAF
+
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -71,11 +74,15 @@ def box_prior(
 
 def _builder(spec: FlowSpec, prior: BoxUniform) -> Any:
     extra: dict[str, Any] = {"num_bins": spec.num_bins} if "nsf" in spec.model else {}
-    return posterior_nn(
-        spec.model, z_score_theta=spec.z_score_theta, z_score_x=spec.z_score_x,
-        hidden_features=spec.hidden_features, num_transforms=spec.num_transforms,
-        x_dist=prior, **extra,
-    )
+    if spec.passes is not None:
+        extra["passes"] = spec.passes
+    with warnings.catch_warnings():  # sbi forwards `passes` to zuko's MAF, as intended
+        warnings.filterwarnings("ignore", message="Unknown kwargs passed", category=UserWarning)
+        return posterior_nn(
+            spec.model, z_score_theta=spec.z_score_theta, z_score_x=spec.z_score_x,
+            hidden_features=spec.hidden_features, num_transforms=spec.num_transforms,
+            x_dist=prior, **extra,
+        )
 
 
 def build_flow(
