@@ -9,7 +9,8 @@ DEFAULTS: dict[str, Any] = {
     "bulge_fraction": 0.4,  # bulge_disk: initial bulge share of each source's flux
     "halo_snr": 0.0,  # free/wavelet: sources with peak S/N above this get a Sersic halo part
     "halo_fraction": 0.3,  # initial halo share of the flux
-    "spectrum": "free",  # free | blackbody
+    "spectrum": "free",  # free | blackbody | latent (the spectrum prior's latents, needs z)
+    "spectrum_prior": None,  # latent: path of the trained prior (.eqx); the workflow sets it
     "point_sources": [],  # catalog/detection indices modelled as PSF-shaped sources
     "dust": "none",  # none | smooth | free | wavelet
     "dust_law": "calzetti",  # calzetti | ccm89 | charlot_fall | kriek_conroy

@@ -66,6 +66,11 @@ def _read_npz(path: Path) -> dict:
         "bands": _bands(d["filters"], path),
         "mask": d.get("mask"),
     }
+    if "redshift" in d:  # optional scalar: the scene's redshift (latent spectra, dust law)
+        z = np.asarray(d["redshift"], dtype=float)
+        if z.shape != () or not np.isfinite(z) or z < 0:
+            raise ObservationError(path, f"'redshift' must be one finite number >= 0, got {z}")
+        out["redshift"] = float(z)
     cat = d.get("catalog")
     if cat is not None:
         if cat.dtype.names is None or not {"x", "y"} <= set(cat.dtype.names):

@@ -1,0 +1,21 @@
+"""Spectrum prior: a spender-style spectrum autoencoder with a latent density, as an SED prior in
+scene fits (`LatentSpectrum`) and as an outlier score."""
+
+from .data import SpectrumGrid as SpectrumGrid
+from .data import load_spectra as load_spectra
+from .data import merge_shards as merge_shards
+from .data import simulate_shard as simulate_shard
+from .density import GaussianMixture as GaussianMixture
+from .density import fit_gmm as fit_gmm
+from .io import SpectrumPriorError as SpectrumPriorError
+from .io import load_spectrum_prior as load_spectrum_prior
+from .io import save_spectrum_prior as save_spectrum_prior
+from .network import SpectrumAutoencoder as SpectrumAutoencoder
+from .outliers import injected_outliers as injected_outliers
+from .outliers import rank_percentile as rank_percentile
+from .outliers import score_spectra as score_spectra
+from .prior import LatentPrior as LatentPrior
+from .prior import LatentSpectrum as LatentSpectrum
+from .prior import fit_latents_to_photometry as fit_latents_to_photometry
+from .train import TrainSettings as TrainSettings
+from .train import train_prior as train_prior

@@ -1,0 +1,107 @@
+"""Save and load a trained spectrum prior: Equinox leaves (.eqx) plus a JSON manifest.
+
+Never pickle: the JSON (hyper-parameters, grids, training-set and weights sha256) rebuilds the
+skeleton, `eqx.tree_deserialise_leaves` fills it; a sha256 mismatch stops before any weight is read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from dustscene.io.atomic import atomic_path
+
+from .density import GaussianMixture
+from .network import SpectrumAutoencoder
+
+FORMAT = "dustscene-spectrum-prior/1"
+REQUIRED = ("n_latent", "width", "depth", "n_components", "wave_rest", "wave_obs", "weights_sha256")
+
+
+class SpectrumPriorError(ValueError):
+    """A spectrum-prior file pair is missing, corrupt or inconsistent (names the file)."""
+
+
+def _sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _skeleton(meta: dict[str, Any]) -> tuple[SpectrumAutoencoder, GaussianMixture]:
+    s, k = int(meta["n_latent"]), int(meta["n_components"])
+    model = SpectrumAutoencoder(
+        jnp.asarray(meta["wave_rest"], dtype=float), jnp.asarray(meta["wave_obs"], dtype=float),
+        n_latent=s, width=int(meta["width"]), depth=int(meta["depth"]), key=jax.random.key(0),
+    )
+    model = jax.tree.map(lambda a: a.astype(jnp.float64) if eqx.is_inexact_array(a) else a, model)
+    dens = GaussianMixture(
+        jnp.zeros(k, jnp.float64), jnp.zeros((k, s), jnp.float64), jnp.zeros((k, s, s), jnp.float64)
+    )
+    return model, dens
+
+
+def save_spectrum_prior(
+    path: str | Path, model: SpectrumAutoencoder, density: GaussianMixture, meta: dict[str, Any]
+) -> Path:
+    """Write `path` (.eqx) and `path.with_suffix('.json')`; returns the JSON path."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        eqx.tree_serialise_leaves(tmp, (model, density))
+    info = {
+        "format": FORMAT,
+        "n_latent": model.n_latent,
+        "width": int(model.encoder.width_size),
+        "depth": int(model.encoder.depth),
+        "n_components": int(density.means.shape[0]),
+        "wave_rest": np.asarray(model.wave_rest).tolist(),
+        "wave_obs": np.asarray(model.wave_obs).tolist(),
+        "weights_sha256": _sha256_file(path),
+        **meta,
+    }
+    meta_path = path.with_suffix(".json")
+    with atomic_path(meta_path) as tmp:
+        tmp.write_text(json.dumps(info, indent=1, sort_keys=True) + "\n")
+    return meta_path
+
+
+def load_spectrum_prior(
+    path: str | Path, *, expect: dict[str, Any] | None = None
+) -> tuple[SpectrumAutoencoder, GaussianMixture, dict[str, Any]]:
+    """Read a saved prior; `expect` (e.g. {"training_set_sha256": ...}) must match the JSON."""
+    path = Path(path)
+    meta_path = path.with_suffix(".json")
+    for p in (path, meta_path):
+        if not p.is_file():
+            raise SpectrumPriorError(f"spectrum prior file {p} not found")
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SpectrumPriorError(f"{meta_path} is not valid JSON: {exc}") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        got = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
+        raise SpectrumPriorError(f"{meta_path}: format {got!r}, expected {FORMAT!r}")
+    missing = [k for k in REQUIRED if k not in meta]
+    if missing:
+        raise SpectrumPriorError(f"{meta_path}: missing key(s) {missing}")
+    if _sha256_file(path) != meta["weights_sha256"]:
+        raise SpectrumPriorError(f"{path}: sha256 differs from {meta_path} (corrupt or replaced)")
+    for k, v in (expect or {}).items():
+        if meta.get(k) != v:
+            raise SpectrumPriorError(f"{meta_path}: {k}={meta.get(k)!r}, expected {v!r}")
+    try:
+        like = _skeleton(meta)
+    except (TypeError, ValueError) as exc:
+        raise SpectrumPriorError(f"{meta_path}: invalid hyper-parameters: {exc}") from None
+    try:
+        model, dens = eqx.tree_deserialise_leaves(path, like)
+    except Exception as exc:  # equinox raises plain errors on shape/dtype mismatch
+        raise SpectrumPriorError(
+            f"{path}: cannot deserialise into the JSON's skeleton: {exc}"
+        ) from None
+    return model, dens, meta

@@ -1,0 +1,78 @@
+"""Shared fixtures: a small SSP table and a small spectrum prior trained on it (~20 s)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+GRID_KW = {"wave_min": 2500.0, "wave_max": 11000.0, "n_wave": 100, "z_min": 0.02, "z_max": 0.3}
+
+
+@pytest.fixture(scope="session")
+def spectra_ssp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from dustscene.sed import build_ssp_table
+
+    path = tmp_path_factory.mktemp("spectra_ssp") / "ssp.h5"
+    build_ssp_table(path, n_wave=400, n_age=12)
+    return path
+
+
+@pytest.fixture(scope="session")
+def spectra_grid():  # noqa: ANN201
+    from dustscene.spectra import SpectrumGrid
+
+    return SpectrumGrid(**GRID_KW)
+
+
+@pytest.fixture(scope="session")
+def spectra_set(tmp_path_factory: pytest.TempPathFactory, spectra_ssp: Path, spectra_grid) -> Path:
+    from dustscene.spectra import merge_shards, simulate_shard
+
+    d = tmp_path_factory.mktemp("spectra_set")
+    shards = [
+        simulate_shard(spectra_ssp, d / f"s{i}.h5", seed=3, shard=i, n=1000, grid=spectra_grid)
+        for i in range(2)
+    ]
+    return merge_shards(shards, d / "set.h5")
+
+
+@pytest.fixture(scope="session")
+def trained_prior(tmp_path_factory: pytest.TempPathFactory, spectra_set: Path):  # noqa: ANN201
+    """(model path, model, density, data, held-out index) of a small trained prior."""
+    from dustscene.spectra import (
+        TrainSettings,
+        load_spectra,
+        load_spectrum_prior,
+        save_spectrum_prior,
+        train_prior,
+    )
+
+    data = load_spectra(spectra_set)
+    settings = TrainSettings(n_latent=6, width=64, depth=2, steps=1200, batch_size=128,
+                             learning_rate=3e-3, n_components=6)
+    tp = train_prior(data, settings, seed=3)
+    path = tmp_path_factory.mktemp("spectra_prior") / "prior.eqx"
+    save_spectrum_prior(path, tp.model, tp.density, {"training_set_sha256": data.sha256})
+    model, dens, _ = load_spectrum_prior(path)
+    return path, model, dens, data, tp.val_idx
+
+
+@pytest.fixture(scope="session")
+def workflow_size_prior(tmp_path_factory: pytest.TempPathFactory, spectra_ssp: Path):  # noqa: ANN201
+    """A prior of the default workflow's size (5000 spectra, 200 pixels, 2000 steps; ~1 min)."""
+    from dustscene.spectra import (
+        SpectrumGrid,
+        TrainSettings,
+        load_spectra,
+        merge_shards,
+        simulate_shard,
+        train_prior,
+    )
+
+    d = tmp_path_factory.mktemp("spectra_big")
+    shard = simulate_shard(spectra_ssp, d / "s.h5", seed=11, shard=0, n=5000,
+                           grid=SpectrumGrid())
+    data = load_spectra(merge_shards([shard], d / "set.h5"))
+    tp = train_prior(data, TrainSettings(steps=2000), seed=11)
+    return tp.model, tp.density, data.take(tp.val_idx)
