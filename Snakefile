@@ -25,6 +25,8 @@ include: "workflow/rules/fit.smk"
 include: "workflow/rules/priors.smk"
 include: "workflow/rules/sedflow.smk"
 include: "workflow/rules/validate.smk"
+include: "workflow/rules/figures.smk"
+include: "workflow/rules/spectra.smk"
 
 
 # Cheap rules run by the Snakemake process itself, never submitted to a cluster
@@ -37,6 +39,8 @@ localrules:
     validation,
     sedflow,
     priors,
+    paper_figures,
+    spectra,
 
 
 rule all:
@@ -47,3 +51,5 @@ rule all:
         rules.priors.input,
         rules.sedflow.input,
         rules.validation.output,
+        rules.paper_figures.input,
+        rules.spectra.input,

@@ -40,9 +40,24 @@ def fit_input(wildcards):
     return f"results/mocks/{wildcards.scene}.h5"
 
 
+SPECTRUM_PRIOR_MODEL = "results/spectra/spectrum_prior.eqx"
+
+
 def fit_settings(wildcards):
-    """Fit settings of a scene: fit.mocks, or fit.observations under the entry's own `fit`."""
+    """Fit settings of a scene: fit.mocks, or fit.observations under the entry's own `fit`;
+    `spectrum: latent` fits get the workflow's trained spectrum prior."""
     if wildcards.scene in OBS:
         own = next(o for o in config["observations"] if o["name"] == wildcards.scene)
-        return {**config["fit"]["observations"], **own.get("fit", {})}
-    return dict(config["fit"]["mocks"])
+        cfg = {**config["fit"]["observations"], **own.get("fit", {})}
+    else:
+        cfg = dict(config["fit"]["mocks"])
+    if cfg.get("spectrum") == "latent":
+        cfg["spectrum_prior"] = SPECTRUM_PRIOR_MODEL
+    return cfg
+
+
+def fit_spectrum_prior(wildcards):
+    """The spectrum prior's files when this scene's fit uses `spectrum: latent`, else none."""
+    if fit_settings(wildcards).get("spectrum") == "latent":
+        return [SPECTRUM_PRIOR_MODEL, SPECTRUM_PRIOR_MODEL.replace(".eqx", ".json")]
+    return []

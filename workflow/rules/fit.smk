@@ -7,10 +7,12 @@ FIT_SCENES = MOCK_SCENES + list(OBS)
 rule fit:
     input:
         fit_input,
+        spectrum_prior=fit_spectrum_prior,
     output:
         "results/fits/{scene}.h5",
     params:
         fit=fit_settings,
+        jax_cache="results/.jax_cache",
     log:
         "results/logs/fit/{scene}.log",
     benchmark:

@@ -27,6 +27,8 @@ rule validation:
         observations=expand("results/fits/{scene}.h5", scene=list(OBS)),
         hallucination="results/hallucination/validation.json",
         sed="results/sedflow/calibration.json",
+        sed_posteriors="results/sedflow/posteriors.json",
+        spectra="results/spectra/outliers.json",
     output:
         metrics="results/validation/metrics.json",
         table=report(

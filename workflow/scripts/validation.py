@@ -18,6 +18,16 @@ for path in sm.input.observations:
     with h5py.File(path, "r") as f:
         observations[path.rsplit("/", 1)[-1].removesuffix(".h5")] = float(f.attrs["chi2_per_dof"])
 stages = {name: json.loads(open(sm.input[name]).read()) for name in ("hallucination", "sed")}
+post = json.loads(open(sm.input.sed_posteriors).read())  # fitted components through the flows
+stages["sed"]["posteriors"] = {k: v for k, v in post.items() if k != "scenes"}
+spectra = json.loads(open(sm.input.spectra).read())  # spectrum prior: held-out and outliers
+stages["spectrum_prior"] = {
+    **{k: v for k, v in spectra.items() if k != "detail"},
+    "outlier_rank_percentile_max_latent_only": spectra["detail"].get(
+        "outlier_rank_percentile_max_latent_only"
+    ),
+    "components": spectra["detail"].get("components", []),
+}
 metrics = aggregate(
     records, {**sm.params.provenance, "dustscene_version": __version__}, observations, stages
 )

@@ -1,0 +1,325 @@
+"""Paper-figure data: extract the arrays each paper figure plots from the run's data products.
+
+Compute is split from plotting so a style change reruns only the plot rule: each function here
+returns a flat dict of numpy arrays (numbers, strings as unicode arrays, never objects) that
+`save_npz` writes to `results/figures/data/fig*.npz` and `load_npz` reads back without pickle.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+from jaxtyping import Float
+from numpy.typing import NDArray
+
+from ..io.atomic import atomic_path, write_json_atomic
+
+SNR_MIN = 5.0  # CONTRACTS: dust statistics over pixels with i-band S/N > 5
+
+
+class FigureDataError(ValueError):
+    """A figure's input or data file is missing, unreadable or lacks a key (names the file)."""
+
+
+def save_npz(path: str | Path, arrays: dict[str, Any]) -> None:
+    """Write `arrays` (name -> array-like of numbers or strings) to an .npz atomically."""
+    clean = {}
+    for k, v in arrays.items():
+        a = np.asarray(v)
+        if a.dtype == object:
+            raise FigureDataError(f"{path}: array {k!r} has dtype object (would need pickle)")
+        clean[k] = a
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez_compressed(fh, **clean)
+
+
+def load_npz(path: str | Path, required: Sequence[str] = ()) -> dict[str, np.ndarray]:
+    """Read a figure-data .npz (no pickle); FigureDataError names the file and missing keys."""
+    p = Path(path)
+    if not p.is_file():
+        raise FigureDataError(f"figure data file {p} not found")
+    try:
+        with np.load(p, allow_pickle=False) as z:
+            out = {k: z[k] for k in z.files}
+    except (OSError, ValueError) as err:
+        raise FigureDataError(f"figure data file {p} is not a readable .npz: {err}") from err
+    missing = [k for k in required if k not in out]
+    if missing:
+        raise FigureDataError(f"figure data file {p} lacks {missing}")
+    return out
+
+
+def _h5(path: str | Path, keys: Sequence[str]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Datasets `keys` (float64) and root attributes of an HDF5 file, with clear errors."""
+    p = Path(path)
+    if not p.is_file():
+        raise FigureDataError(f"{p}: file not found")
+    try:
+        with h5py.File(p, "r") as f:
+            missing = [k for k in keys if k not in f]
+            if missing:
+                raise FigureDataError(f"{p}: missing dataset(s) {missing}")
+            return {k: np.asarray(f[k][()], np.float64) for k in keys}, dict(f.attrs)
+    except OSError as err:
+        raise FigureDataError(f"{p}: not a readable HDF5 file ({err})") from err
+
+
+def _band_names(attr: Any) -> list[str]:  # noqa: ANN401 - h5py attribute (bytes/str array)
+    if isinstance(attr, str):  # a JSON list or a plain string of single-letter bands
+        try:
+            return [str(b) for b in json.loads(attr)]
+        except json.JSONDecodeError:
+            return list(attr)
+    return [b.decode() if isinstance(b, bytes) else str(b) for b in attr]
+
+
+def _i_band(bands: Sequence[str]) -> int:
+    return list(bands).index("i") if "i" in bands else len(bands) // 2
+
+
+def dustmap_examples(
+    mock_paths: Sequence[str | Path], fit_paths: Sequence[str | Path]
+) -> dict[str, np.ndarray]:
+    """Figure 2: true and inferred E(B-V) maps (y, x) and the i-band data of example mocks.
+
+    Keys per example k: `ebv_true_k`, `ebv_inferred_k`, `image_k` (i band), `snr_mask_k`
+    (i-band S/N > 5 of the noiseless truth, the validation's pixel selection); and
+    `names`, `inclination` (example,).
+    """
+    if len(mock_paths) != len(fit_paths) or not mock_paths:
+        raise FigureDataError(f"need matching mock and fit files, got {len(mock_paths)} mocks "
+                              f"and {len(fit_paths)} fits")
+    out: dict[str, Any] = {"names": [], "inclination": []}
+    for k, (m, f) in enumerate(zip(mock_paths, fit_paths, strict=True)):
+        mock, attrs = _h5(m, ["observed/images", "observed/variance", "truth/attenuated",
+                              "truth/ebv_effective"])
+        fit, _ = _h5(f, ["dust/ebv"])
+        if fit["dust/ebv"].shape != mock["truth/ebv_effective"].shape:
+            raise FigureDataError(f"{f}: dust/ebv shape {fit['dust/ebv'].shape} differs from "
+                                  f"the mock {m} {mock['truth/ebv_effective'].shape}")
+        i = _i_band(_band_names(attrs["bands"]))
+        snr = mock["truth/attenuated"][i] / np.sqrt(mock["observed/variance"][i])
+        out[f"ebv_true_{k}"] = mock["truth/ebv_effective"]
+        out[f"ebv_inferred_{k}"] = fit["dust/ebv"]
+        out[f"image_{k}"] = mock["observed/images"][i]
+        out[f"snr_mask_{k}"] = snr > SNR_MIN
+        out["names"].append(Path(m).stem)
+        out["inclination"].append(float(attrs.get("inclination_deg", np.nan)))
+    out["names"] = np.asarray(out["names"], dtype=str)
+    out["inclination"] = np.asarray(out["inclination"], dtype=np.float64)
+    return out
+
+
+def ebv_pixels(
+    mock_paths: Sequence[str | Path], fit_paths: Sequence[str | Path]
+) -> dict[str, np.ndarray]:
+    """Figure 4: every selected pixel of every mock (the validation's selection, i-band S/N > 5).
+
+    Keys: `inferred`, `effective`, `column` (pixel,) E(B-V), `scene` (pixel,) mock index, and
+    per truth ("effective", "column") the binned bias `{truth}_bin_{centre,bias,nmad,count}`.
+    """
+    from ..validation import validate_scene
+
+    if len(mock_paths) != len(fit_paths) or not mock_paths:
+        raise FigureDataError(f"need matching mock and fit files, got {len(mock_paths)} mocks "
+                              f"and {len(fit_paths)} fits")
+    cols: dict[str, list[np.ndarray]] = {"inferred": [], "effective": [], "column": [],
+                                         "scene": []}
+    for k, (m, f) in enumerate(zip(mock_paths, fit_paths, strict=True)):
+        px = validate_scene(m, f).pixels
+        cols["inferred"].append(px.ebv_inferred)
+        cols["effective"].append(px.ebv_effective)
+        cols["column"].append(px.ebv_column)
+        cols["scene"].append(np.full(px.ebv_inferred.size, k, np.int32))
+    out = {k: np.concatenate(v) for k, v in cols.items()}
+    for truth in ("effective", "column"):
+        for k, v in binned_bias(out[truth], out["inferred"]).items():
+            out[f"{truth}_bin_{k}"] = v
+    return out
+
+
+def observation_panels(
+    fit_path: str | Path, data_path: str | Path, *, mask_bits: int | None = None
+) -> dict[str, np.ndarray]:
+    """Figure 3: data, convolved model, deconvolved model, residual/sigma and E(B-V) of a fit.
+
+    `has_dust` is False when the fit had no dust component (`dust: none` in the fit's config):
+    its `dust/ebv` is then identically zero and the figure says so instead of showing it.
+    """
+    from ..io.fitfile import read_fit
+    from ..io.observations import load_observation
+
+    fitted = read_fit(fit_path)
+    obs = load_observation(data_path, mask_bits=mask_bits)
+    for key in ("model/observed", "model/frame", "observed/weights", "dust/ebv"):
+        if key not in fitted:
+            raise FigureDataError(f"{fit_path}: missing dataset {key}")
+    attrs = fitted["attrs"]
+    try:
+        dust = json.loads(attrs.get("config", "{}")).get("dust", "unknown")
+    except json.JSONDecodeError:
+        dust = "unknown"
+    weights = np.asarray(fitted["observed/weights"], np.float64)
+    data = np.where(weights > 0, obs.images, 0.0)
+    model = np.asarray(fitted["model/observed"], np.float64)
+    if model.shape != data.shape:
+        raise FigureDataError(f"{fit_path}: model shape {model.shape} differs from the data "
+                              f"{data_path} {data.shape}")
+    ebv = np.asarray(fitted["dust/ebv"], np.float64)
+    return {
+        "data": data,
+        "model": model,
+        "deconvolved": np.asarray(fitted["model/frame"], np.float64),
+        "residual_sigma": np.where(weights > 0, (data - model) * np.sqrt(weights), np.nan),
+        "ebv": ebv,
+        "has_dust": np.asarray(dust not in ("none", "unknown") or bool(np.any(ebv != 0))),
+        "dust_model": np.asarray(str(dust)),
+        "bands": np.asarray(list(obs.bands), dtype=str),
+        "chi2_per_dof": np.asarray(float(attrs["chi2_per_dof"])),
+        "name": np.asarray(Path(data_path).stem),
+    }
+
+
+def hallucination_panels(
+    maps_paths: Sequence[str | Path], mock_paths: Sequence[str | Path], validation_json: str | Path
+) -> dict[str, np.ndarray]:
+    """Figure 5: rho maps with on-source and large-error masks, and the masked-half fractions.
+
+    Keys per scene k: `rho_k`, `on_source_k`, `large_error_k`, `image_k` (i band); `names`,
+    `auc` (scene,), `temperature`; masked-half: `mh_labels`, `mh_values` (fraction of on-source
+    pixels with dF > 0 in the unmasked half, the masked half, the masked interior).
+    """
+    if len(maps_paths) != len(mock_paths) or not maps_paths:
+        raise FigureDataError(f"need matching hallucination and mock files, got "
+                              f"{len(maps_paths)} and {len(mock_paths)}")
+    out: dict[str, Any] = {"names": [], "auc": []}
+    for k, (h, m) in enumerate(zip(maps_paths, mock_paths, strict=True)):
+        maps, attrs = _h5(h, ["rho", "on_source", "large_error"])
+        mock, mattrs = _h5(m, ["observed/images"])
+        out[f"rho_{k}"] = maps["rho"]
+        out[f"on_source_{k}"] = maps["on_source"] > 0
+        out[f"large_error_{k}"] = maps["large_error"] > 0
+        out[f"image_{k}"] = mock["observed/images"][_i_band(_band_names(mattrs["bands"]))]
+        out["names"].append(Path(h).stem)
+        out["auc"].append(float(attrs.get("auc_large_error", np.nan)))
+    p = Path(validation_json)
+    try:
+        summary = json.loads(p.read_text())
+        mh = summary["masked_half"]
+        vals = [mh["prior_dominated_unmasked"], mh["prior_dominated_masked"],
+                mh.get("prior_dominated_masked_interior", np.nan)]
+        temperature = float(summary["temperature"])
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as err:
+        raise FigureDataError(f"{p}: no readable masked-half block ({err!r})") from err
+    out["names"] = np.asarray(out["names"], dtype=str)
+    out["auc"] = np.asarray(out["auc"], np.float64)
+    out["temperature"] = np.asarray(temperature)
+    out["mh_labels"] = np.asarray(["unmasked half", "masked half", "masked interior"])
+    out["mh_values"] = np.asarray([np.nan if v is None else float(v) for v in vals])
+    return out
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    """A bench JSON if present and readable, else None (the figure then says 'not run')."""
+    if not path.is_file():
+        return None
+    try:
+        obj = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise FigureDataError(f"{path}: not valid JSON ({err})") from err
+    if not isinstance(obj, dict):
+        raise FigureDataError(f"{path}: expected a JSON object")
+    return obj
+
+
+def speed_summary(
+    fit_paths: Sequence[str | Path], calibration_json: str | Path, bench_dir: str | Path
+) -> dict[str, Any]:
+    """Figure 8: seconds per scene fit and per SED posterior, in-run and from bench/ if present.
+
+    In-run: `fit_seconds` of every fit file (this run's machine); flow seconds per galaxy for
+    10,000 samples and NUTS seconds per galaxy from calibration.json. Bench (optional), as
+    `bench/fit_vs_scarlet2.py --json` and `bench/sedflow.py --json` write them:
+    `fit_vs_scarlet2.json` with `dustscene.per_scene_s` and `scarlet2.per_scene_s` (lists,
+    their means are drawn) and `ratio_source` (measured or quoted); `sedflow.json` with
+    `flow_seconds_per_galaxy_10k`, `nuts_seconds_per_galaxy`. A missing bench file gives None,
+    drawn as "bench not run".
+    """
+    fits = {}
+    for f in fit_paths:
+        _, attrs = _h5(f, [])
+        sec = attrs.get("fit_seconds", attrs.get("wall_seconds"))
+        if sec is None:
+            raise FigureDataError(f"{f}: no fit_seconds or wall_seconds attribute")
+        fits[Path(f).stem] = float(sec)
+    p = Path(calibration_json)
+    try:
+        cal = json.loads(p.read_text())
+        flow_s = cal["seconds_per_galaxy_10k_samples"]
+        nuts_s = cal.get("details", {}).get("nuts_seconds_per_galaxy")
+    except (OSError, json.JSONDecodeError, KeyError) as err:
+        raise FigureDataError(f"{p}: no readable timing ({err!r})") from err
+    bench = Path(bench_dir)
+    s2 = _read_json(bench / "fit_vs_scarlet2.json")
+    sf = _read_json(bench / "sedflow.json")
+
+    def need(obj: dict[str, Any], keys: Sequence[str], name: str) -> dict[str, float]:
+        missing = [k for k in keys if obj.get(k) is None]
+        if missing:
+            raise FigureDataError(f"{bench / name}: missing key(s) {missing}")
+        return {k: float(obj[k]) for k in keys}
+
+    def fit_bench(obj: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for who in ("dustscene", "scarlet2"):
+            block = obj.get(who)
+            per = block.get("per_scene_s") if isinstance(block, dict) else None
+            if not per:
+                raise FigureDataError(
+                    f"{bench / 'fit_vs_scarlet2.json'}: missing {who}.per_scene_s")
+            out[f"{who}_seconds_per_scene"] = float(np.mean(np.asarray(per, np.float64)))
+        out["scarlet2_source"] = str(obj.get("ratio_source", "unknown"))
+        return out
+
+    return {
+        "fit_seconds": fits,
+        "in_run": {"flow_seconds_per_galaxy_10k": None if flow_s is None else float(flow_s),
+                   "nuts_seconds_per_galaxy": None if nuts_s is None else float(nuts_s)},
+        "bench_dir": str(bench),
+        "bench_fit": None if s2 is None else fit_bench(s2),
+        "bench_sedflow": None if sf is None else need(
+            sf, ["flow_seconds_per_galaxy_10k", "nuts_seconds_per_galaxy"], "sedflow.json"),
+    }
+
+
+def write_speed_summary(path: str | Path, summary: dict[str, Any]) -> None:
+    """Write the figure-8 summary as key-sorted JSON atomically."""
+    write_json_atomic(path, summary)
+
+
+def binned_bias(
+    true: Float[NDArray, " n"], inferred: Float[NDArray, " n"], n_bins: int = 12,
+    min_count: int = 20,
+) -> dict[str, NDArray[np.float64]]:
+    """Median and NMAD of inferred - true in quantile bins of the truth (bins with < min_count
+    pixels are NaN): the bias curve drawn over the figure-4 density plot."""
+    from ..validation import nmad
+
+    x = np.asarray(true, np.float64)
+    d = np.asarray(inferred, np.float64) - x
+    edges = np.unique(np.quantile(x, np.linspace(0, 1, n_bins + 1)))
+    centre, bias, spread, count = [], [], [], []
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        sel = (x >= lo) & ((x < hi) if hi < edges[-1] else (x <= hi))
+        centre.append(float(np.median(x[sel])) if sel.any() else 0.5 * (lo + hi))
+        count.append(int(sel.sum()))
+        ok = sel.sum() >= min_count
+        bias.append(float(np.median(d[sel])) if ok else np.nan)
+        spread.append(nmad(d[sel]) if ok else np.nan)
+    return {"centre": np.asarray(centre), "bias": np.asarray(bias),
+            "nmad": np.asarray(spread), "count": np.asarray(count)}
