@@ -95,7 +95,11 @@ def test_ci_metrics_contract(ci_run: Path) -> None:
     assert np.isfinite(m["hallucination"]["auc_large_error"])
     for key in ("prior_dominated_masked", "prior_dominated_unmasked"):
         assert 0 <= m["hallucination"]["masked_half"][key] <= 1
-    assert m["spectrum_prior"]["status"] == "stage not run"  # issue 8 is not built yet
+    assert np.isfinite(m["hallucination"]["auc_large_error_masked_half"])
+    for key in ("reconstruction_chi2_median", "outlier_rank_percentile_max"):
+        assert np.isfinite(m["spectrum_prior"][key]), key
+    assert "status" not in m["spectrum_prior"]
+    assert m["sed"]["posteriors"], "fitted components went through the flows"
 
 
 def test_rerun_runs_nothing(ci_run: Path) -> None:
