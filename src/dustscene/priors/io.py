@@ -6,7 +6,6 @@ recorded sha256 of the .eqx file catches truncation or corruption before any wei
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,8 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from dustscene.io.manifest import read_manifest, sha256_file
+
 from .network import ScoreUNet
 
 FORMAT = "dustscene-score-unet/1"
@@ -22,10 +23,6 @@ FORMAT = "dustscene-score-unet/1"
 
 class ScoreModelError(ValueError):
     """A score-model file pair is missing, corrupt or does not match what was asked for."""
-
-
-def _sha256_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def save_score_model(path: str | Path, model: ScoreUNet, meta: dict[str, Any]) -> Path:
@@ -41,7 +38,7 @@ def save_score_model(path: str | Path, model: ScoreUNet, meta: dict[str, Any]) -
         "n_freq": model.n_freq,
         "sigma_data": model.sigma_data,
         "dtype": str(model.inc.weight.dtype),
-        "weights_sha256": _sha256_file(path),
+        "weights_sha256": sha256_file(path),
         **meta,
     }
     path.with_suffix(".json").write_text(json.dumps(info, indent=2, sort_keys=True))
@@ -54,24 +51,14 @@ def load_score_model(
     """Read a saved network; `expect` (e.g. {"training_set_sha256": ...}) must match the JSON."""
     path = Path(path)
     meta_path = path.with_suffix(".json")
-    for p in (path, meta_path):
-        if not p.exists():
-            raise ScoreModelError(f"score model file {p} not found")
-    try:
-        meta = json.loads(meta_path.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ScoreModelError(f"{meta_path} is not valid JSON: {exc}") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        got = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
-        raise ScoreModelError(f"{meta_path}: format {got!r}, expected {FORMAT!r}")
-    missing = [k for k in ("width", "n_freq", "sigma_data", "weights_sha256") if k not in meta]
-    if missing:
-        raise ScoreModelError(f"{meta_path}: missing key(s) {missing}")
-    if _sha256_file(path) != meta.get("weights_sha256"):
-        raise ScoreModelError(f"{path}: sha256 differs from {meta_path} (corrupt or replaced)")
-    for k, v in (expect or {}).items():
-        if meta.get(k) != v:
-            raise ScoreModelError(f"{meta_path}: {k}={meta.get(k)!r}, expected {v!r}")
+    meta = read_manifest(
+        path,
+        fmt=FORMAT,
+        required=("width", "n_freq", "sigma_data"),
+        error=ScoreModelError,
+        kind="score model",
+        expect=expect,
+    )
     try:
         like = ScoreUNet(
             width=int(meta["width"]),

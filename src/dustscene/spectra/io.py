@@ -6,7 +6,6 @@ skeleton, `eqx.tree_deserialise_leaves` fills it; a sha256 mismatch stops before
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -17,20 +16,17 @@ import jax.numpy as jnp
 import numpy as np
 
 from dustscene.io.atomic import atomic_path
+from dustscene.io.manifest import read_manifest, sha256_file
 
 from .density import GaussianMixture
 from .network import SpectrumAutoencoder
 
 FORMAT = "dustscene-spectrum-prior/1"
-REQUIRED = ("n_latent", "width", "depth", "n_components", "wave_rest", "wave_obs", "weights_sha256")
+REQUIRED = ("n_latent", "width", "depth", "n_components", "wave_rest", "wave_obs")
 
 
 class SpectrumPriorError(ValueError):
     """A spectrum-prior file pair is missing, corrupt or inconsistent (names the file)."""
-
-
-def _sha256_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _skeleton(meta: dict[str, Any]) -> tuple[SpectrumAutoencoder, GaussianMixture]:
@@ -61,7 +57,7 @@ def save_spectrum_prior(
         "n_components": int(density.means.shape[0]),
         "wave_rest": np.asarray(model.wave_rest).tolist(),
         "wave_obs": np.asarray(model.wave_obs).tolist(),
-        "weights_sha256": _sha256_file(path),
+        "weights_sha256": sha256_file(path),
         **meta,
     }
     meta_path = path.with_suffix(".json")
@@ -76,24 +72,10 @@ def load_spectrum_prior(
     """Read a saved prior; `expect` (e.g. {"training_set_sha256": ...}) must match the JSON."""
     path = Path(path)
     meta_path = path.with_suffix(".json")
-    for p in (path, meta_path):
-        if not p.is_file():
-            raise SpectrumPriorError(f"spectrum prior file {p} not found")
-    try:
-        meta = json.loads(meta_path.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SpectrumPriorError(f"{meta_path} is not valid JSON: {exc}") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        got = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
-        raise SpectrumPriorError(f"{meta_path}: format {got!r}, expected {FORMAT!r}")
-    missing = [k for k in REQUIRED if k not in meta]
-    if missing:
-        raise SpectrumPriorError(f"{meta_path}: missing key(s) {missing}")
-    if _sha256_file(path) != meta["weights_sha256"]:
-        raise SpectrumPriorError(f"{path}: sha256 differs from {meta_path} (corrupt or replaced)")
-    for k, v in (expect or {}).items():
-        if meta.get(k) != v:
-            raise SpectrumPriorError(f"{meta_path}: {k}={meta.get(k)!r}, expected {v!r}")
+    meta = read_manifest(
+        path, fmt=FORMAT, required=REQUIRED, error=SpectrumPriorError, kind="spectrum prior",
+        expect=expect,
+    )
     try:
         like = _skeleton(meta)
     except (TypeError, ValueError) as exc:
