@@ -3,10 +3,11 @@
 # workflow/schemas/config.schema.yaml).
 
 PRIORS = config["priors"]
-HALLUCINATION = {
-    **config["hallucination"],
-    "masked_half_scene": config["hallucination"]["masked_half_scene"] or MOCK_SCENES[0],
-}
+HALLUCINATION = config["hallucination"]
+# the masked-half test runs on the named mock, or (null) on the best-resolved of all mocks
+MASKED_HALF_SCENES = (
+    [HALLUCINATION["masked_half_scene"]] if HALLUCINATION["masked_half_scene"] else MOCK_SCENES
+)
 HALLUCINATION_SCENES = MOCK_SCENES[: HALLUCINATION["n_scenes"]]
 
 
@@ -70,7 +71,7 @@ rule hallucination:
 
 rule hallucination_validation:
     input:
-        mock=f"results/mocks/{HALLUCINATION['masked_half_scene']}.h5",
+        mocks=expand("results/mocks/{scene}.h5", scene=MASKED_HALF_SCENES),
         maps=expand("results/hallucination/{scene}.h5", scene=HALLUCINATION_SCENES),
         model=f"results/priors/score_{HALLUCINATION['prior_size']}.eqx",
         meta=f"results/priors/score_{HALLUCINATION['prior_size']}.json",

@@ -5,10 +5,13 @@ from dustscene._jax import configure_jax
 sm = snakemake  # noqa: F821  (injected by Snakemake)
 configure_jax(threads=sm.threads)  # float64: Fisher diagonals span many decades
 
+from pathlib import Path  # noqa: E402
+
 import h5py  # noqa: E402
 
 from dustscene.hallucination.analysis import FitSettings  # noqa: E402
 from dustscene.hallucination.pipeline import (  # noqa: E402
+    most_resolved,
     plot_maps,
     scene_hallucination,
     validation_summary,
@@ -40,7 +43,10 @@ else:
     for path in sm.input.maps:
         with h5py.File(path, "r") as f:
             aucs.append(float(f.attrs["auc_large_error"]))
-    mock = read_scene(sm.input.mock)
+    mocks = [read_scene(p) for p in sm.input.mocks]
+    pick = most_resolved(mocks)
+    mock = mocks[pick]
+    log.info("masked-half test on %s (best resolved of %d)", sm.input.mocks[pick], len(mocks))
     summary = validation_summary(
         mock,
         prior,
@@ -49,5 +55,6 @@ else:
         seed=int(sm.params.seed),
         peak_snr=float(h["masked_half_snr"]),
     )
+    summary["masked_half"]["scene"] = Path(sm.input.mocks[pick]).stem
     write_json(sm.output[0], summary)
     log.info("hallucination validation: %s", summary)

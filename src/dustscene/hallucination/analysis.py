@@ -130,8 +130,15 @@ def masked_half(
     interior = masked & (xs[None, :] < cx - edge)
     # where the prior decides, its guess misses the truth: rho should flag those pixels
     large = large_error_pixels(obs, src, scaled, variance, tau=tau)
+    fwhm = psf_fwhm_pixels(psf)
+    r50 = half_light_radius_pixels(img)
     return {
         "auc_large_error": large_error_auc(np.asarray(maps.rho), large, on),
+        # the data reach a fixed strip (~0.5 FWHM) into the mask through the PSF, so the
+        # all-masked fraction grows with how well the galaxy is resolved: report both
+        "half_light_radius_pixels": r50,
+        "psf_fwhm_pixels": fwhm,
+        "resolution_r50_over_fwhm": r50 / fwhm,
         "large_error_fraction_masked": float(np.mean(large[on & masked])),
         "large_error_fraction_unmasked": float(np.mean(large[on & ~masked])),
         "temperature": float(prior.temperature),
@@ -157,6 +164,13 @@ def _data_dominated_strip(delta: np.ndarray, on_masked: np.ndarray, cx: int) -> 
         if not far.any() or np.mean(delta[far] > 0) >= 0.9:
             return width
     return cx
+
+
+def half_light_radius_pixels(img: Float[np.ndarray, "y x"]) -> float:
+    """Radius (px) of a disc with the area of the brightest pixels that hold half the light."""
+    f = np.sort(np.clip(np.asarray(img, dtype=float), 0.0, None).ravel())[::-1]
+    n = int(np.searchsorted(np.cumsum(f), 0.5 * f.sum())) + 1
+    return float(np.sqrt(n / np.pi))
 
 
 def psf_fwhm_pixels(psf: Float[np.ndarray, "band ky kx"]) -> float:
