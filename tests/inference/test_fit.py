@@ -110,3 +110,13 @@ def test_hsc_cosmos_35_chi2(hsc_cutout_path, tmp_path):
     assert fitted["model/observed"].shape == (5, 58, 48)
     assert attrs["chi2_per_dof"] <= 1.2, attrs["chi2_per_dof"]
     assert attrs["laplace_method"] == "gauss_newton_diagonal"
+
+
+def test_a_fit_that_ends_on_nan_is_not_converged(truth_and_data):
+    # a huge Adam step blows the parameters up and the loop stops on a NaN loss: the best
+    # (finite) iterate is returned, but the stop is a divergence, not convergence
+    truth, obs = truth_and_data
+    res = fit(truth, obs, FitSettings(adam_steps=30, lbfgs_steps=0, learning_rate=1e30))
+    assert np.any(~np.isfinite(np.asarray(res.history)[: int(res.n_steps)]))
+    assert np.isfinite(float(res.loss))
+    assert not bool(res.converged)

@@ -109,6 +109,8 @@ def _loop(
     best_u, best_l = best
     c = (i0, u, state, history, best_u, best_l, jnp.array(False))
     i, u, _, history, best_u, best_l, done = jax.lax.while_loop(cond, body, c)
+    # a loop stopped by a NaN/inf loss diverged: that stop is not convergence
+    done = done & jnp.isfinite(history[jnp.maximum(i - 1, 0)])
     return i, history, (best_u, best_l), done
 
 
