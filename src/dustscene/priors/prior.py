@@ -41,22 +41,41 @@ class ScorePrior(eqx.Module):
 
 
 def galaxygrad_prior(size: int = 32, temperature: float = 0.02) -> ScorePrior:
-    """The published HSC prior (galaxygrad==0.1.7 wheel weights) behind the same interface.
+    """The published HSC prior (weights inside the galaxygrad==0.1.7 wheel) behind the same
+    interface.
 
-    galaxygrad works on x' = log(1 + x) / 0.1; the chain rule maps its score back to x.
-    Raises ImportError when galaxygrad is absent (it is optional, never installed by us).
+    galaxygrad's MLP-Mixer scores u = log(1 + x) / 0.1 of a (1, size, size) image (VP schedule,
+    sigma_t^2 = 1 - exp(-t), as ours); the score of x is s_u du/dx plus the gradient of
+    log |du/dx|, -1 / (1 + x).
+    Raises ImportError when galaxygrad is absent (optional, never installed by us).
     """
-    from galaxygrad import get_prior  # type: ignore[import-not-found]
+    # galaxygrad builds its networks at import and loads float32 leaves into them: under
+    # float64 mode that load fails (equinox reads the global flag), so import it in float32 mode
+    x64 = bool(jax.config.jax_enable_x64)
+    jax.config.update("jax_enable_x64", False)
+    try:
+        import galaxygrad  # type: ignore[import-not-found]
+    finally:
+        jax.config.update("jax_enable_x64", x64)
 
-    hsc = get_prior(f"hsc{size}")
+    nets = {32: galaxygrad.scorenet.HSC_32, 64: galaxygrad.scorenet.HSC_64}
+    if size not in nets:
+        raise ValueError(f"galaxygrad ships HSC priors for 32 and 64 pixels, not {size}")
+    # its ScoreNet builds the time channel in the default float type: cast the float32 leaves
+    # to it so that one dtype flows through (float64 in dustscene's workflow)
+    dtype = jnp.zeros(()).dtype
+    net = jax.tree.map(lambda a: a.astype(dtype) if eqx.is_inexact_array(a) else a, nets[size])
 
     class _Wrapped(eqx.Module):
-        def __call__(self, x: Array, t: Array) -> Array:
-            u = jnp.log1p(jnp.maximum(x, 0.0)) / 0.1
-            du_dx = 1.0 / (0.1 * (1.0 + jnp.maximum(x, 0.0)))
-            return hsc(u, t) * du_dx - 1.0 / (1.0 + jnp.maximum(x, 0.0))
+        mixer: Any
 
-    return ScorePrior(_Wrapped(), temperature)
+        def __call__(self, x: Array, t: Array) -> Array:
+            xp = jnp.maximum(x, 0.0)
+            s_u = self.mixer((jnp.log1p(xp) / 0.1)[None], t)[0]
+            # d log p / dx = s_u du/dx + d log|du/dx| / dx, u = log(1 + x) / 0.1
+            return s_u / (0.1 * (1.0 + xp)) - 1.0 / (1.0 + xp)
+
+    return ScorePrior(_Wrapped(net), temperature)
 
 
 def surrogate_log_prior(prior: ScorePrior, x: Float[Array, "y x"]) -> Float[Array, ""]:
