@@ -83,3 +83,17 @@ def test_only_weights_are_loaded_never_pickles(flows: Path, tmp_path: Path, monk
     manifest.write_text(json.dumps(m))
     with pytest.raises(pickle.UnpicklingError):
         load_ensemble(manifest)
+
+
+def test_hidden_layers_sets_the_depth_of_every_transform_network() -> None:
+    """sbi turns an int width into num_transforms hidden layers; hidden_layers decouples them."""
+    from dustscene.sedflow.train import FlowSpec, build_flow
+
+    lo, hi = np.zeros(10), np.ones(10)
+
+    def n_linear(spec: FlowSpec) -> int:
+        net = build_flow(spec, lo, hi, 11)
+        return sum(isinstance(m, torch.nn.Linear) for m in net.modules())
+
+    assert n_linear(FlowSpec(num_transforms=4)) == 4 * 5  # 4 hidden + output layer each
+    assert n_linear(FlowSpec(num_transforms=4, hidden_layers=2)) == 4 * 3

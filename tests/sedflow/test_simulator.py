@@ -59,3 +59,22 @@ def test_merge_refuses_inconsistent_shards(tmp_path, ssp_path) -> None:
     simulate_shard(out_path=tmp_path / "b.h5", seed=2, **kw)
     with pytest.raises(ValueError, match="differ"):
         merge_shards([tmp_path / "a.h5", tmp_path / "b.h5"], tmp_path / "m.h5")
+
+
+def test_reported_sigma_hides_true_colours_and_matches_the_noise(table, filters) -> None:
+    """Sigma comes from the observed flux: for floor-dominated galaxies sigma_g / sigma_r must
+    not reveal the true r-i colour better than the noisy fluxes do (a floor on the true flux
+    did, 0.007 vs 0.045 mag, which no Gaussian likelihood / NUTS reproduces), and the
+    z-scores (flux - f_true) / sigma are standard normal."""
+    noise = default_noise_model("hsc", list("grizy"))
+    sim = simulate(rng_for(2, 0), 3000, table, filters, noise,
+                   {"log_mass": (7.0, 11.5), "f_burst": (0.0, 1.0)})
+    sky_frac = noise.sky_sigma_njy[None] ** 2 / sim.sigma**2
+    bright = (sky_frac < 0.1).all(axis=1)
+    assert bright.sum() > 200
+    true_col = -2.5 * np.log10(sim.flux_true[bright, 1] / sim.flux_true[bright, 2])
+    flux_col = -2.5 * np.log10(sim.flux[bright, 1] / sim.flux[bright, 2])
+    sigma_col = -2.5 * np.log10(sim.sigma[bright, 1] / sim.sigma[bright, 2])
+    assert np.std(sigma_col - true_col) > 0.7 * np.std(flux_col - true_col)
+    zs = (sim.flux - sim.flux_true) / sim.sigma
+    assert abs(zs.mean()) < 0.03 and abs(zs.std() - 1.0) < 0.03

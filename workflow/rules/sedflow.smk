@@ -120,6 +120,7 @@ rule calibrate_sedflow:
         n_nuts=SEDFLOW["n_nuts_galaxies"],
         nuts_warmup=SEDFLOW["nuts_warmup"],
         nuts_samples=SEDFLOW["nuts_samples"],
+        nuts_chains=SEDFLOW["nuts_chains"],
     log:
         "results/logs/sedflow/calibrate.log",
     benchmark:

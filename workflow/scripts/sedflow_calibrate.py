@@ -15,5 +15,6 @@ calibrate(sm.input.manifest, sm.input.ssp, o.json,
           {"ranks": [o.ranks_png, o.ranks_pdf], "coverage": [o.coverage_png, o.coverage_pdf],
            "corner": [o.corner_png, o.corner_pdf]},
           seed=p.seed, n_sbc=p.n_sbc, n_posterior=p.n_posterior, n_nuts=p.n_nuts,
-          nuts_warmup=p.nuts_warmup, nuts_samples=p.nuts_samples, threads=sm.threads,
-          plot_data=o.plot_data)
+          nuts_warmup=p.nuts_warmup, nuts_samples=p.nuts_samples,
+          nuts_chains=p.get("nuts_chains", 2),  # a DAG built before the param existed lacks it
+          threads=sm.threads, plot_data=o.plot_data)

@@ -1,11 +1,17 @@
 """Photometric noise model p(sigma | flux) and the flow's conditioning features (asinh mags).
 
-sigma_b^2 = (sky_b 10^(0.4 dm_b))^2 + (floor f_true,b)^2: a sky-limited term from a 5-sigma
-depth per band with a per-galaxy, per-band depth offset dm_b ~ N(0, depth_scatter_mag), plus a
-fractional calibration / model floor drawn log-uniform per galaxy. Observed flux = f_true +
-sigma N(0, 1). Features are asinh magnitudes (Lupton, Gunn & Szalay 1999) with a fixed
-softening b_b = the nominal 1-sigma sky flux of each band, log10 of their 1-sigma errors in mag,
-and the redshift: never linear fluxes (SEDflow conditions on magnitudes; linear fluxes train badly).
+The noise of band b has variance (sky_b 10^(-0.4 dm_b))^2 + (floor f_true,b)^2: a sky-limited
+term from a 5-sigma depth per band with a per-galaxy, per-band depth offset dm_b ~ N(0,
+depth_scatter_mag), plus a fractional calibration / model floor drawn log-uniform per galaxy.
+Observed flux = f_true + that noise. The *reported* 1-sigma error is what a pipeline can
+compute, sqrt(sky_b'^2 + (floor |f_obs,b|)^2), from the measured flux: a floor on the true flux
+would make sigma_b / sigma_b' = f_true,b / f_true,b' for bright galaxies, i.e. hand the flow
+noiseless colours (0.007 mag vs 0.045 mag from the fluxes, session-3 notes) that no Gaussian
+likelihood (NUTS) knows of. Given f_obs, sigma is ancillary, so the NUTS likelihood
+N(f_obs | f(theta), sigma) is the simulator's up to floor |f_obs| vs floor f_true.
+Features are asinh magnitudes (Lupton, Gunn & Szalay 1999) with a fixed softening b_b = the
+nominal 1-sigma sky flux of each band, log10 of their 1-sigma errors in mag, and the redshift:
+never linear fluxes (SEDflow conditions on magnitudes; linear fluxes train badly).
 """
 
 from __future__ import annotations
@@ -64,23 +70,27 @@ def default_noise_model(
     return NoiseModel(bands=tuple(bands), depth_mag=tuple(depths[b] for b in bands), **overrides)
 
 
-def draw_sigma(
-    model: NoiseModel, flux_true: F64, rng: np.random.Generator
-) -> F64:
-    """Draw per-band 1-sigma errors (nJy) for true fluxes (n, band) in nJy."""
-    n, n_band = flux_true.shape
+def _draw_terms(
+    model: NoiseModel, n: int, n_band: int, rng: np.random.Generator
+) -> tuple[F64, F64]:
+    """Per-galaxy noise terms: sky 1-sigma (n, band) in nJy and fractional floor (n, 1)."""
     dm = rng.normal(0.0, model.depth_scatter_mag, size=(n, n_band))
     sky = model.sky_sigma_njy[None, :] * 10.0 ** (-0.4 * dm)
     log_floor = rng.uniform(math.log(model.floor_min), math.log(model.floor_max), size=(n, 1))
-    return np.sqrt(sky**2 + (np.exp(log_floor) * flux_true) ** 2)
+    return sky, np.exp(log_floor)
 
 
 def observe(
     model: NoiseModel, flux_true: F64, rng: np.random.Generator
 ) -> tuple[F64, F64]:
-    """(observed flux, sigma), both nJy (n, band): sigma ~ p(sigma | f), flux ~ N(f, sigma)."""
-    sigma = draw_sigma(model, flux_true, rng)
-    return flux_true + sigma * rng.standard_normal(flux_true.shape), sigma
+    """(observed flux, reported sigma), both nJy (n, band).
+
+    flux ~ N(f_true, sqrt(sky^2 + (floor f_true)^2)); sigma = sqrt(sky^2 + (floor |flux|)^2).
+    """
+    sky, floor = _draw_terms(model, *flux_true.shape, rng)
+    noise_sd = np.sqrt(sky**2 + (floor * flux_true) ** 2)
+    flux = flux_true + noise_sd * rng.standard_normal(flux_true.shape)
+    return flux, np.sqrt(sky**2 + (floor * np.abs(flux)) ** 2)
 
 
 def asinh_mag(flux_njy: F64, softening_njy: F64) -> F64:

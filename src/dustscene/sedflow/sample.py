@@ -22,7 +22,9 @@ from .noise import features
 from .parameters import SFH_NAMES, THETA_NAMES, u_to_weights
 
 F64 = NDArray[np.float64]
-MAX_ROWS = 200_000  # samples x galaxies per flow call (bounds memory to a few hundred MB)
+# samples x galaxies per flow call: activations of ~10 MB stay in cache; 200k rows were
+# 2.2x slower per galaxy (memory-bound matmuls; session-3 notes)
+MAX_ROWS = 40_000
 
 
 def counts_to_njy(counts: F64, zeropoint: float = 27.0) -> F64:

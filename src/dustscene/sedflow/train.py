@@ -35,7 +35,9 @@ class FlowSpec:
     z_score_theta: str = "transform_to_unconstrained"
     z_score_x: str = "independent"
     passes: int | None = None  # zuko_maf: 2 = coupling (samples in one pass, not D); None = MAF
-
+    # hidden layers per transform's network; None = sbi's default of num_transforms layers
+    # (sbi turns an int width into [width] * num_transforms, so depth grew with the flow)
+    hidden_layers: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -74,13 +76,16 @@ def box_prior(
 
 def _builder(spec: FlowSpec, prior: BoxUniform) -> Any:
     extra: dict[str, Any] = {"num_bins": spec.num_bins} if "nsf" in spec.model else {}
+    hidden: int | list[int] = spec.hidden_features
+    if spec.hidden_layers is not None:
+        hidden = [spec.hidden_features] * spec.hidden_layers
     if spec.passes is not None:
         extra["passes"] = spec.passes
     with warnings.catch_warnings():  # sbi forwards `passes` to zuko's MAF, as intended
         warnings.filterwarnings("ignore", message="Unknown kwargs passed", category=UserWarning)
         return posterior_nn(
             spec.model, z_score_theta=spec.z_score_theta, z_score_x=spec.z_score_x,
-            hidden_features=spec.hidden_features, num_transforms=spec.num_transforms,
+            hidden_features=hidden, num_transforms=spec.num_transforms,
             x_dist=prior, **extra,
         )
 
