@@ -59,20 +59,25 @@ def trained_prior(tmp_path_factory: pytest.TempPathFactory, spectra_set: Path): 
 
 
 @pytest.fixture(scope="session")
-def workflow_size_prior(tmp_path_factory: pytest.TempPathFactory, spectra_ssp: Path):  # noqa: ANN201
-    """A prior of the default workflow's size (5000 spectra, 200 pixels, 2000 steps; ~1 min)."""
-    from dustscene.spectra import (
-        SpectrumGrid,
-        TrainSettings,
-        load_spectra,
-        merge_shards,
-        simulate_shard,
-        train_prior,
-    )
+def workflow_size_prior(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """(model, density, held-out set, SSP table path) of a prior trained exactly as the default
+    workflow's config says (SSP table resolution, training-set size, SED ranges, grid,
+    autoencoder and flow settings; another seed; ~2 min)."""
+    from dustscene.config import load_workflow_config, load_yaml
+    from dustscene.sed import build_ssp_table
+    from dustscene.spectra import load_spectra, merge_shards, simulate_shard, train_prior
+    from dustscene.spectra.pipeline import grid_from_config, settings_from_config
 
+    root = Path(__file__).resolve().parents[2]
+    full = load_workflow_config(load_yaml(root / "config" / "config.yaml"), root).config
+    cfg = full["spectra"]
     d = tmp_path_factory.mktemp("spectra_big")
-    shard = simulate_shard(spectra_ssp, d / "s.h5", seed=11, shard=0, n=5000,
-                           grid=SpectrumGrid())
+    ssp = build_ssp_table(d / "ssp.h5", n_wave=int(full["sed"]["ssp_n_wave"]),
+                          n_age=int(full["sed"]["ssp_n_age"]))
+    shard = simulate_shard(ssp, d / "s.h5", seed=11, shard=0, n=int(cfg["n_train"]),
+                           grid=grid_from_config(cfg), snr=tuple(cfg["snr"]),
+                           ranges=cfg["ranges"], dust_free_fraction=cfg["dust_free_fraction"],
+                           log_t_burst=cfg["log_t_burst"])
     data = load_spectra(merge_shards([shard], d / "set.h5"))
-    tp = train_prior(data, TrainSettings(steps=2000), seed=11)
-    return tp.model, tp.density, data.take(tp.val_idx)
+    tp = train_prior(data, settings_from_config(cfg), seed=11)
+    return tp.model, tp.density, data.take(tp.val_idx), Path(ssp)

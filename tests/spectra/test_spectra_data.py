@@ -72,3 +72,28 @@ def test_load_refuses_corrupt_file(tmp_path):
     bad.write_bytes(b"not hdf5")
     with pytest.raises(ValueError, match="bad.h5"):
         load_spectra(bad)
+
+
+def test_coverage_options_dust_free_and_log_burst_age():
+    """dust_free_fraction zeroes both optical depths of that fraction (seeded), log_t_burst
+    makes log10 t_burst uniform in the range; both leave every other parameter alone."""
+    import jax
+
+    from dustscene.sed import sample_prior
+    from dustscene.spectra.data import _coverage
+
+    box = {"t_burst": (0.003, 10.0)}
+    p = sample_prior(jax.random.key(0), 20000, box)
+    q = _coverage(p, np.random.default_rng(1), box, 0.25, True)
+    free = (np.asarray(q.tau_bc) == 0) & (np.asarray(q.tau_ism) == 0)
+    assert abs(free.mean() - 0.25) < 0.01
+    np.testing.assert_array_equal(np.asarray(q.tau_ism)[~free], np.asarray(p.tau_ism)[~free])
+    lt = np.log10(np.asarray(q.t_burst))
+    assert lt.min() >= np.log10(0.003) and lt.max() <= 1.0
+    assert abs(np.mean(lt < np.log10(0.05)) - np.log10(0.05 / 0.003) / np.log10(10 / 0.003)) < 0.01
+    np.testing.assert_array_equal(np.asarray(q.log_z), np.asarray(p.log_z))
+    same = _coverage(p, np.random.default_rng(1), box, 0.0, False)
+    np.testing.assert_array_equal(np.asarray(same.t_burst), np.asarray(p.t_burst))
+    with pytest.raises(ValueError, match="dust_free_fraction"):
+        simulate_shard("unused.h5", "x.h5", seed=0, shard=0, n=4, grid=SpectrumGrid(),
+                       dust_free_fraction=1.5)

@@ -13,7 +13,7 @@ def test_latent_prior_recovers_fluxes_at_low_and_high_snr(workflow_size_prior):
     """Low S/N (5 per band): the latent prior's band fluxes are at least as good as a free
     spectrum's on average. High S/N (200 per band, 0.5 % noise): both recover the fluxes to
     within 3x the noise and agree with each other to within 2x the noise."""
-    model, dens, held = workflow_size_prior
+    model, dens, held, _ = workflow_size_prior
     out = {}
     for snr in (5.0, 200.0):
         errs = [compare_flux_recovery(model, dens, held.rest[i], float(held.redshift[i]), snr,

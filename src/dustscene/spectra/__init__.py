@@ -1,12 +1,16 @@
-"""Spectrum prior: a spender-style spectrum autoencoder with a latent density, as an SED prior in
-scene fits (`LatentSpectrum`) and as an outlier score."""
+"""Spectrum prior: a spender-style spectrum autoencoder with a latent density (a normalizing flow
+by default), as an SED prior in scene fits (`LatentSpectrum`) and as an outlier score."""
 
 from .data import SpectrumGrid as SpectrumGrid
 from .data import load_spectra as load_spectra
 from .data import merge_shards as merge_shards
 from .data import simulate_shard as simulate_shard
 from .density import GaussianMixture as GaussianMixture
+from .density import LatentDensity as LatentDensity
 from .density import fit_gmm as fit_gmm
+from .flow import FlowSettings as FlowSettings
+from .flow import LatentFlow as LatentFlow
+from .flow import fit_flow as fit_flow
 from .io import SpectrumPriorError as SpectrumPriorError
 from .io import load_spectrum_prior as load_spectrum_prior
 from .io import save_spectrum_prior as save_spectrum_prior

@@ -17,6 +17,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import equinox as eqx
 import h5py
 import jax
 import jax.numpy as jnp
@@ -28,6 +29,7 @@ from dustscene.io.atomic import atomic_path
 from dustscene.sed import SEDParams, SSPTable, load_ssp_table, rest_spectrum, sample_prior
 from dustscene.sed.model import sfh_mass_per_age
 from dustscene.sed.photometry import interp_log_grid
+from dustscene.sed.prior import DEFAULT_RANGES
 
 log = logging.getLogger(__name__)
 
@@ -154,17 +156,27 @@ def simulate_shard(
     grid: SpectrumGrid,
     snr: tuple[float, float] = (10.0, 50.0),
     ranges: Mapping[str, Sequence[float]] | None = None,
+    dust_free_fraction: float = 0.0,
+    log_t_burst: bool = False,
 ) -> Path:
     """Simulate `n` (rest, observed) spectrum pairs from (seed, shard) and write an HDF5 shard.
 
-    `ranges` overrides the SED prior box (dustscene.sed.DEFAULT_RANGES); z is the grid's range."""
+    `ranges` overrides the SED prior box (dustscene.sed.DEFAULT_RANGES); z is the grid's range.
+    Coverage of intrinsic component SEDs (scene fits with a dust map give their components
+    dust-free spectra; the mocks' clumps are dust-free bursts of 5-50 Myr): a seeded
+    `dust_free_fraction` of the spectra get tau_bc = tau_ism = 0, and `log_t_burst` draws the
+    burst age log-uniformly in its range instead of uniformly."""
     if n < 1:
         raise ValueError(f"shard size must be >= 1, got {n}")
+    if not 0.0 <= dust_free_fraction <= 1.0:
+        raise ValueError(f"dust_free_fraction must be in [0, 1], got {dust_free_fraction}")
     table = load_ssp_table(ssp_path)
     state = np.random.SeedSequence([int(seed), int(shard), 0x5BEC]).generate_state(1)[0]
     key = jax.random.key(int(state))
     box = {k: (float(v[0]), float(v[1])) for k, v in (ranges or {}).items()}
     params = sample_prior(key, n, {**box, "redshift": (grid.z_min, grid.z_max)})
+    params = _coverage(params, np.random.default_rng([int(seed), int(shard), 0xC0F]),
+                       {**DEFAULT_RANGES, **box}, dust_free_fraction, log_t_burst)
     rest, ssfr = rest_spectra(params, table, grid)
     if not np.all(np.isfinite(rest)):
         raise ValueError(f"non-finite rest spectra in shard {shard} (SSP table {ssp_path})")
@@ -190,6 +202,21 @@ def simulate_shard(
         f.attrs["grid"] = [grid.wave_min, grid.wave_max, grid.n_wave, grid.z_min, grid.z_max]
     log.info("spectra shard %d: %d spectra -> %s", shard, n, out)
     return out
+
+
+def _coverage(params: SEDParams, rng: np.random.Generator, box: Mapping[str, Sequence[float]],
+              dust_free_fraction: float, log_t_burst: bool) -> SEDParams:
+    """`simulate_shard`'s coverage options applied to prior draws (no-ops at their defaults)."""
+    n = params.log_mass.shape[0]
+    if log_t_burst:
+        lo, hi = np.log10(float(box["t_burst"][0])), np.log10(float(box["t_burst"][1]))
+        params = eqx.tree_at(lambda p: p.t_burst, params,
+                             jnp.asarray(10.0 ** rng.uniform(lo, hi, n)))
+    if dust_free_fraction > 0:
+        keep = jnp.asarray(rng.uniform(size=n) >= dust_free_fraction, dtype=float)
+        params = eqx.tree_at(lambda p: (p.tau_bc, p.tau_ism), params,
+                             (params.tau_bc * keep, params.tau_ism * keep))
+    return params
 
 
 DATASETS = ("rest", "observed", "observed_clean", "ivar", "redshift")

@@ -1,9 +1,10 @@
-"""log p(latents): a full-covariance Gaussian mixture fitted by EM, differentiable in JAX.
+"""log p(latents): a full-covariance Gaussian mixture fitted by EM (the alternative to the
+default latent flow, `dustscene.spectra.flow`), differentiable in JAX.
 
-Why a mixture and not a MAF: in S <= 8 dimensions with ~1e4 latents a full-covariance mixture
-is a flexible density estimator, EM fits it deterministically in well under a second (no extra
-training loop in the 1-minute budget), and its log density is a logsumexp of quadratics, cheap
-to differentiate inside the compiled scene fit.
+Kept as the `spectra.density: gmm` option: EM fits it deterministically in well under a second
+and its log density is a logsumexp of quadratics. The flow is the default because it is the
+better density estimator on held-out latents (see the prior's manifest, `density_heldout`).
+Both expose `log_prob`, `starts` (multi-start points) and `scale()` (`LatentDensity`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import numpy as np
 from jax.scipy.special import logsumexp
 from jaxtyping import Array, Float
 
+from .flow import LatentFlow
+
 log = logging.getLogger(__name__)
 
 
@@ -27,6 +30,15 @@ class GaussianMixture(eqx.Module):
     means: Float[Array, "k s"]
     prec_chol: Float[Array, "k s s"]  # triangular P with precision = P P^T
 
+    @property
+    def starts(self) -> Float[Array, "k s"]:
+        """Component means, heaviest first (multi-start points of latent fits)."""
+        return self.means[jnp.argsort(-self.log_weights)]
+
+    def scale(self) -> Array:
+        """RMS component width per dimension (a step size for latent fits)."""
+        return jnp.sqrt(jnp.mean(1.0 / jnp.sum(self.prec_chol**2, axis=2)))
+
     def log_prob(self, x: Float[Array, " s"]) -> Float[Array, ""]:
         """log density at one point x."""
         d = x[None, :] - self.means  # (k, s)
@@ -35,6 +47,9 @@ class GaussianMixture(eqx.Module):
         s = x.shape[0]
         comp = -0.5 * jnp.sum(y * y, axis=1) + log_det - 0.5 * s * math.log(2 * math.pi)
         return logsumexp(self.log_weights + comp)
+
+
+LatentDensity = GaussianMixture | LatentFlow  # what log p(latents) can be
 
 
 def _prec_chol(cov: np.ndarray) -> np.ndarray:
@@ -100,3 +115,4 @@ def fit_gmm(
         log_weights=jnp.asarray(np.log(w)), means=jnp.asarray(mu),
         prec_chol=jnp.asarray(_prec_chol(cov)),
     )
+

@@ -3,6 +3,7 @@ these)."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -16,6 +17,7 @@ from dustscene.io.atomic import atomic_path, write_json_atomic
 from dustscene.io.fitfile import read_fit
 
 from .data import SpectrumGrid, load_spectra
+from .flow import FlowSettings
 from .io import load_spectrum_prior, save_spectrum_prior
 from .outliers import injected_outliers, rank_percentile, score_spectra
 from .prior import band_shape, filter_weights, fit_latents_to_photometry
@@ -36,6 +38,9 @@ def settings_from_config(cfg: Mapping[str, Any]) -> TrainSettings:
         n_latent=int(cfg["n_latent"]), width=int(cfg["width"]), depth=int(cfg["depth"]),
         steps=int(cfg["steps"]), batch_size=int(cfg["batch_size"]),
         learning_rate=float(cfg["learning_rate"]), n_components=int(cfg["n_components"]),
+        density=str(cfg.get("density", "flow")),
+        flow=FlowSettings(**{k: type(getattr(FlowSettings, k))(v)
+                             for k, v in cfg.get("flow", {}).items()}),
     )
 
 
@@ -70,7 +75,8 @@ def run_training(
         "training_set": Path(train_path).name,
         "training_set_sha256": data.sha256,
         "seed": int(seed),
-        "settings": {k: getattr(settings, k) for k in settings.__dataclass_fields__},
+        "settings": dataclasses.asdict(settings),
+        "density_heldout_mean_log_p": tp.density_heldout,
         "n_train": int(len(tp.train_idx)),
         "heldout": metrics,
         "train_seconds": round(tp.seconds, 1),
@@ -92,14 +98,44 @@ def _mock_redshift(path: Path) -> float | None:
     return None if z is None else float(z)
 
 
-def reference_scores(model, density, held, snr: float, rng: np.random.Generator):
+TRUTH_COMPONENTS = ("bulge", "disk", "clumps")
+
+
+def _truth_fluxes(path: Path, bands: list[str]) -> list[tuple[str, str, np.ndarray]]:
+    """(component, kind, band fluxes) of a mock's true components: `dustfree` (sed_flux, what a
+    fit with a dust map assigns to its components) and `attenuated` (the summed attenuated
+    image, what a dust-free fit sees). The control for the fitted components' ranks."""
+    out = []
+    try:
+        with h5py.File(path, "r") as f:
+            mbands = [b.decode() if isinstance(b, bytes) else str(b) for b in f.attrs["bands"]]
+            if mbands != bands:
+                raise ValueError(f"bands {mbands} differ from spectra.bands {bands}")
+            for name in TRUTH_COMPONENTS:
+                g = f.get(f"truth/components/{name}")
+                if g is None:
+                    continue
+                out.append((name, "dustfree", np.asarray(g["sed_flux"][()], dtype=float)))
+                out.append((name, "attenuated",
+                            np.asarray(g["attenuated"][()], dtype=float).sum(axis=(1, 2))))
+    except (OSError, KeyError, ValueError) as err:
+        raise ValueError(f"mock file {path}: unusable truth components: {err}") from err
+    for name, kind, flux in out:
+        if flux.shape != (len(bands),) or not np.all(np.isfinite(flux)) or np.any(flux <= 0):
+            raise ValueError(f"mock file {path}: truth {name} {kind} fluxes are not positive "
+                             f"finite (band,) values")
+    return out
+
+
+def reference_scores(model, density, held, snr: float, rng: np.random.Generator, *,
+                     refine_steps: int = 0):
     """Scores of held-out noiseless spectra re-observed at per-pixel S/N `snr`: the reference
     distribution an injected outlier at the same S/N is ranked in (log p is only comparable at
     equal noise)."""
     sigma = 1.0 / snr
     obs = held.observed_clean + sigma * rng.standard_normal(held.observed_clean.shape)
     ivar = np.full_like(obs, 1.0 / sigma**2)
-    return score_spectra(model, density, obs, ivar, held.redshift)
+    return score_spectra(model, density, obs, ivar, held.redshift, refine_steps=refine_steps)
 
 
 def run_outliers(
@@ -114,7 +150,8 @@ def run_outliers(
     cfg: Mapping[str, Any],
     survey: str = "hsc",
 ) -> dict[str, Any]:
-    """Held-out reconstruction, injected-outlier ranks and log p of every fitted component."""
+    """Held-out reconstruction, injected-outlier ranks and log p of every fitted component,
+    with the mocks' true components scored the same way as a control (`truth_components`)."""
     from dustscene.scene.spectrum import filter_curves
     from dustscene.sed import load_ssp_table
 
@@ -130,10 +167,11 @@ def run_outliers(
     rng = np.random.default_rng([int(seed), 0x0071])
     grid = grid_from_config(cfg)
     snr = float(np.median(np.sqrt(held.ivar[:, 0])))  # median S/N per pixel of the held-out set
-    ref = reference_scores(model, density, held, snr, rng)
+    refine = int(cfg.get("refine_steps", 0))
+    ref = reference_scores(model, density, held, snr, rng, refine_steps=refine)
     labels, obs, ivar, z = injected_outliers(rng, load_ssp_table(ssp_path), grid, snr,
                                              int(cfg["n_outliers_each"]))
-    out_sc = score_spectra(model, density, obs, ivar, z)
+    out_sc = score_spectra(model, density, obs, ivar, z, refine_steps=refine)
     pct = rank_percentile(out_sc["log_p"], ref["log_p"])
     pct_latent = rank_percentile(out_sc["log_p_latent"], ref["log_p_latent"])
     injected = [
@@ -172,20 +210,37 @@ def run_outliers(
             comps.append((scene, k, z_known, len(rows_f), len(zs)))
             rows_f += [flux] * len(zs)
             rows_z += zs
+    truth_rows = []  # (scene, component, kind, row): the mocks' true components, same path
+    for scene, mpath in mocks.items():
+        z_true = _mock_redshift(Path(mpath))
+        if z_true is None:
+            continue
+        for name, kind, flux in _truth_fluxes(Path(mpath), bands):
+            truth_rows.append((scene, name, kind, len(rows_f)))
+            rows_f.append(flux)
+            rows_z.append(z_true)
     fl = np.asarray(rows_f)
     res = fit_latents_to_photometry(model, density, fl, frac * fl, np.asarray(rows_z), wave,
                                     trans, steps=int(cfg["photometry_steps"]))
-    ref_lp = res["log_p"][:n_ref]
+    # score = log p(latents) + log N(flux | model, 5 % errors) up to a constant shared by every
+    # row (equal fractional errors): the photometric analogue of the spectra's log p
+    score = res["log_p"] - 0.5 * res["chi2"]
+    ref_lp, ref_score = res["log_p"][:n_ref], score[:n_ref]
+
+    def ranks(b: int) -> dict[str, float]:
+        return {"log_p": float(score[b]), "log_p_latent": float(res["log_p"][b]),
+                "chi2_photometry": float(res["chi2"][b]),
+                "rank_percentile": float(rank_percentile(score[b : b + 1], ref_score)[0]),
+                "rank_percentile_latent": float(
+                    rank_percentile(res["log_p"][b : b + 1], ref_lp)[0])}
+
     components = []
     for scene, k, z_known, start, n in comps:
-        sl = slice(start, start + n)
-        b = start + int(np.argmax(res["log_p"][sl] - 0.5 * res["chi2"][sl]))
-        components.append({
-            "scene": scene, "component": k, "redshift": float(rows_z[b]),
-            "redshift_known": z_known is not None, "log_p": float(res["log_p"][b]),
-            "chi2_photometry": float(res["chi2"][b]),
-            "rank_percentile": float(rank_percentile(res["log_p"][b : b + 1], ref_lp)[0]),
-        })
+        b = start + int(np.argmax(score[start : start + n]))
+        components.append({"scene": scene, "component": k, "redshift": float(rows_z[b]),
+                           "redshift_known": z_known is not None, **ranks(b)})
+    truth = [{"scene": scene, "component": name, "kind": kind, "redshift": float(rows_z[b]),
+              **ranks(b)} for scene, name, kind, b in truth_rows]
     out = {
         "reconstruction_chi2_median": metrics["reconstruction_chi2_median"],
         "outlier_rank_percentile_max": float(np.max(pct)),
@@ -195,6 +250,7 @@ def run_outliers(
             "injected": injected,
             "outlier_rank_percentile_max_latent_only": float(np.max(pct_latent)),
             "components": components,
+            "truth_components": truth,
             "photometry_frac_err": frac,
             "reference_photometry_log_p_median": float(np.median(ref_lp)),
             "model_weights_sha256": meta["weights_sha256"],

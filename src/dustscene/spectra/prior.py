@@ -2,9 +2,9 @@
 
 `LatentSpectrum()` decodes its latents to a rest-frame spectrum, redshifts it and averages f_nu
 over the filter curves (AB, photon counting), so a component's per-band fluxes live on the
-learned manifold of galaxy spectra; its latents carry `LatentPrior` (log p from the mixture),
-which `dustscene.scene.parameters.log_prior` adds to the fit's objective. It mixes with every
-morphology and with the dust component like any other spectrum.
+learned manifold of galaxy spectra; its latents carry `LatentPrior` (log p from the latent
+density), which `dustscene.scene.parameters.log_prior` adds to the fit's objective. It mixes
+with every morphology and with the dust component like any other spectrum.
 """
 
 from __future__ import annotations
@@ -21,20 +21,20 @@ from jaxtyping import Array, ArrayLike, Float
 from dustscene.scene.parameters import Parameter, Positive, Real, value
 from dustscene.sed.photometry import interp_log_grid
 
-from .density import GaussianMixture
+from .density import LatentDensity
 from .network import SpectrumAutoencoder
 
 
 class LatentPrior:
-    """log p(latents) as a `Parameter.prior`: hashable (by a digest of the mixture), so it can
+    """log p(latents) as a `Parameter.prior`: hashable (by a digest of the density), so it can
     sit in the Parameter's static field; `log_prob` is differentiable JAX."""
 
     __slots__ = ("density", "digest")
 
-    def __init__(self, density: GaussianMixture):
+    def __init__(self, density: LatentDensity):
         self.density = density
         h = hashlib.sha256()
-        for leaf in jax.tree.leaves(density):
+        for leaf in jax.tree.leaves(eqx.filter(density, eqx.is_array)):
             h.update(np.asarray(leaf).tobytes())
         self.digest = h.hexdigest()
 
@@ -113,7 +113,7 @@ class LatentSpectrum(eqx.Module):
     def __init__(
         self,
         model: SpectrumAutoencoder,
-        density: GaussianMixture,
+        density: LatentDensity,
         amplitude: float | Parameter,
         wave: Float[ArrayLike, "band nw"],
         trans: Float[ArrayLike, "band nw"],
@@ -122,9 +122,9 @@ class LatentSpectrum(eqx.Module):
         latents: ArrayLike | Parameter | None = None,
     ):
         check_coverage(np.asarray(model.wave_rest), np.asarray(wave), float(redshift))
-        if latents is None:  # the heaviest mixture component's mean
-            latents = density.means[int(jnp.argmax(density.log_weights))]
-        scale = float(jnp.sqrt(jnp.mean(1.0 / jnp.sum(density.prec_chol**2, axis=2))))
+        if latents is None:  # the first multi-start point: heaviest component / largest cluster
+            latents = density.starts[0]
+        scale = float(density.scale())
         self.latents = (
             latents if isinstance(latents, Parameter)
             else Parameter(latents, Real(), step=0.3 * scale, prior=LatentPrior(density))
@@ -178,7 +178,7 @@ def _fit_photometry(model, density, flux, sigma, z, filt_wave, weights, steps):
         return s, loss, chi2, amp
 
     def per_source(f, sig, zz):
-        s, loss, chi2, amp = jax.vmap(lambda s0: one(s0, f, sig, zz))(density.means)
+        s, loss, chi2, amp = jax.vmap(lambda s0: one(s0, f, sig, zz))(density.starts)
         best = jnp.argmin(jnp.where(jnp.isfinite(loss), loss, jnp.inf))
         return s[best], chi2[best], amp[best]
 
@@ -187,7 +187,7 @@ def _fit_photometry(model, density, flux, sigma, z, filt_wave, weights, steps):
 
 def fit_latents_to_photometry(
     model: SpectrumAutoencoder,
-    density: GaussianMixture,
+    density: LatentDensity,
     flux: Float[ArrayLike, "n band"],
     sigma: Float[ArrayLike, "n band"],
     redshift: Float[ArrayLike, " n"],
@@ -196,7 +196,7 @@ def fit_latents_to_photometry(
     *,
     steps: int = 300,
 ) -> dict[str, np.ndarray]:
-    """MAP latents of band fluxes (amplitude profiled out), multi-start from every mixture mean.
+    """MAP latents of band fluxes (amplitude profiled out), multi-start from `density.starts`.
 
     Returns latents (n, S), log_p (n,) = log p(latents) at the MAP, chi2 (n,) and amplitude (n,).
     """

@@ -16,7 +16,7 @@ from dustscene.scene import Component, Observation, Scene, SersicMorphology
 from dustscene.scene.spectrum import FreeSpectrum, filter_curves
 from dustscene.scene.synthetic import make_frame, observed_psf
 
-from .density import GaussianMixture
+from .density import LatentDensity
 from .network import SpectrumAutoencoder
 from .prior import LatentSpectrum, band_shape, filter_weights
 
@@ -36,7 +36,7 @@ def component_fluxes(model: SpectrumAutoencoder, rest: np.ndarray, redshift: flo
 
 def compare_flux_recovery(
     model: SpectrumAutoencoder,
-    density: GaussianMixture,
+    density: LatentDensity,
     rest: np.ndarray,
     redshift: float,
     snr: float,
