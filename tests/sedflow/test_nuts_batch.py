@@ -2,13 +2,42 @@
 
 from __future__ import annotations
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
+from numpyro.infer.util import potential_energy
 
 from dustscene.sedflow.noise import default_noise_model
-from dustscene.sedflow.nuts import run_nuts_batch
+from dustscene.sedflow.nuts import _box_potential, _model, run_nuts_batch
 from dustscene.sedflow.parameters import theta_bounds
 from dustscene.sedflow.simulator import noiseless_flux
+
+
+def test_batched_potential_is_the_numpyro_models_density(table, filters) -> None:
+    # the batched sampler writes the density out by hand: it must equal run_nuts's numpyro
+    # model up to a constant (normalisations), i.e. the same gradient everywhere
+    low, high = theta_bounds()
+    truth = np.array([[10.2, 0.4, 0.5, 0.6, 0.1, 1.0, -0.3, 0.5, 0.4, -0.1]])
+    z = jnp.asarray(0.1)
+    flux = jnp.asarray(noiseless_flux(truth, np.array([0.1]), table, filters)[0]) * 1.03
+    sigma = 0.05 * flux
+    lo, hi = jnp.asarray(low), jnp.asarray(high)
+    args = (flux, sigma, z, lo, hi, table, filters)
+
+    def numpyro_u(u):
+        return potential_energy(_model, args, {}, {"theta": u})
+
+    def batched_u(u):
+        return _box_potential(u, flux, sigma, z, lo, hi, table, filters)
+
+    offsets = []
+    for seed in range(3):
+        u = jax.random.normal(jax.random.key(seed), (10,))
+        np.testing.assert_allclose(jax.grad(batched_u)(u), jax.grad(numpyro_u)(u),
+                                   rtol=1e-8, atol=1e-8)
+        offsets.append(float(batched_u(u) - numpyro_u(u)))
+    np.testing.assert_allclose(offsets, offsets[0], rtol=0, atol=1e-8)
 
 
 @pytest.mark.slow

@@ -126,11 +126,11 @@ def masked_half(
     on = img > on_source_frac * img.max()
     d = np.asarray(maps.delta)
     # pixels within ~2 PSF FWHM of the mask edge still see data through the PSF wings
-    edge = int(np.ceil(2.0 * psf_fwhm_pixels(psf)))
+    fwhm = psf_fwhm_pixels(psf)
+    edge = int(np.ceil(2.0 * fwhm))
     interior = masked & (xs[None, :] < cx - edge)
     # where the prior decides, its guess misses the truth: rho should flag those pixels
     large = large_error_pixels(obs, src, scaled, variance, tau=tau)
-    fwhm = psf_fwhm_pixels(psf)
     r50 = half_light_radius_pixels(img)
     return {
         "auc_large_error": large_error_auc(np.asarray(maps.rho), large, on),
