@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import enum
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import torch
 from numpy.typing import NDArray
-from zuko.transforms import AutoregressiveTransform
 
+from . import fastsample
 from .noise import NoiseModel
 
 F64 = NDArray[np.float64]
@@ -44,6 +42,7 @@ class FlowEnsemble:
     colour_min: F64  # training range of adjacent asinh colours, (band - 1,)
     colour_max: F64
     meta: dict[str, Any] = dataclasses.field(default_factory=dict)
+    _plans: dict[int, Any] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n_band(self) -> int:
@@ -67,23 +66,29 @@ class FlowEnsemble:
         return flags
 
     @torch.inference_mode()
-    def sample(
-        self, x: F64, n: int, seed: int, shared_first_pass: bool = True
-    ) -> NDArray[np.float32]:
+    def sample(self, x: F64, n: int, seed: int, fast: bool = True) -> NDArray[np.float32]:
         """n samples (n, batch, 10) per observation: the mixture drawn stratified by member.
 
-        shared_first_pass: evaluate each autoregressive inverse's first pass once per galaxy
-        rather than per sample (`_shared_first_pass`); same draws, half the work of a coupling.
+        fast: coupling members go through `fastsample` (the same draws as zuko's sampler to
+        float32 round-off, about half the work); other flows always use zuko's.
         """
         torch.manual_seed(seed)
         cond = torch.as_tensor(x, dtype=torch.float32)
         m = len(self.flows)
         counts = [n // m + (i < n % m) for i in range(m)]
-        ctx = _shared_first_pass() if shared_first_pass else contextlib.nullcontext()
-        with ctx:
-            parts = [f.sample((c,), condition=cond)
-                     for f, c in zip(self.flows, counts, strict=True)]
+        parts = []
+        for i, (f, c) in enumerate(zip(self.flows, counts, strict=True)):
+            layers = self._plan(i) if fast else None
+            parts.append(fastsample.sample(f, layers, c, cond) if layers is not None
+                         else f.sample((c,), condition=cond))
         return torch.cat(parts, dim=0).numpy()
+
+    def _plan(self, i: int) -> list[Any] | None:
+        """Cached fast-sampling plan of member i (None: not a coupling flow)."""
+        if i not in self._plans:
+            with torch.no_grad():
+                self._plans[i] = fastsample.plan(self.flows[i])
+        return self._plans[i]
 
     @torch.no_grad()
     def log_prob(self, theta: NDArray[np.floating], x: F64) -> NDArray[np.float64]:
@@ -92,30 +97,6 @@ class FlowEnsemble:
         cond = torch.as_tensor(x, dtype=torch.float32)
         lps = torch.stack([f.log_prob(th, condition=cond) for f in self.flows])
         return (torch.logsumexp(lps, dim=0) - np.log(len(self.flows))).double().numpy()
-
-
-def _inverse_shared_first_pass(self: AutoregressiveTransform, y: torch.Tensor) -> torch.Tensor:
-    """zuko's fixed-point inverse, but its first pass (input all zeros, hence the same for every
-    sample of a galaxy) runs on one row per galaxy and broadcasts over the sample dimension."""
-    x = y.new_zeros((1, *y.shape[1:])) if y.ndim >= 3 else torch.zeros_like(y)
-    for _ in range(self.passes):
-        x = self.meta(x).inv(y)
-    return x
-
-
-@contextlib.contextmanager
-def _shared_first_pass() -> Iterator[None]:
-    """Patch zuko's AutoregressiveTransform inverse while sampling (restored on exit).
-
-    A coupling flow (passes=2) inverts in two network passes per transform, the first on zeros;
-    sharing that pass across a galaxy's samples halves the cost of 10,000 draws.
-    """
-    original = AutoregressiveTransform._inverse
-    AutoregressiveTransform._inverse = _inverse_shared_first_pass
-    try:
-        yield
-    finally:
-        AutoregressiveTransform._inverse = original
 
 
 def training_support(x: F64, n_band: int, pad: float = 0.05) -> dict[str, F64]:
