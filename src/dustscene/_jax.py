@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import equinox as eqx
 import jax
 
 
@@ -23,3 +24,8 @@ def configure_jax(enable_x64: bool = True, threads: int | None = None) -> None:
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ.setdefault(var, str(threads))
     jax.config.update("jax_enable_x64", enable_x64)
+
+
+def cast_floats(tree: object, dtype: object) -> object:
+    """`tree` with every floating-point array leaf cast to `dtype` (other leaves untouched)."""
+    return jax.tree.map(lambda a: a.astype(dtype) if eqx.is_inexact_array(a) else a, tree)

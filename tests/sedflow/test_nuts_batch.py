@@ -78,7 +78,7 @@ def test_thinning_removes_the_autocorrelation_tell_from_c2st() -> None:
     for t in range(1, draws):  # AR(1) with a standard normal stationary law
         x[:, t] = rho * x[:, t - 1] + np.sqrt(1 - rho**2) * rng.standard_normal((chains, dim))
     ess = float(np.min(numpyro.diagnostics.effective_sample_size(x)))
-    nb = NutsBatch(x[None], 0.0, np.zeros(1, np.int64), np.array([ess]), np.array([1.0]),
+    nb = NutsBatch(x[None], np.zeros(1, np.int64), np.array([ess]), np.array([1.0]),
                    np.ones(1), np.ones(1))
     thin = nb.thinned(0)
     assert ess < thin.shape[0] <= 2 * ess + chains  # about one draw per effective sample

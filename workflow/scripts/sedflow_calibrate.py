@@ -16,5 +16,5 @@ calibrate(sm.input.manifest, sm.input.ssp, o.json,
            "corner": [o.corner_png, o.corner_pdf]},
           seed=p.seed, n_sbc=p.n_sbc, n_posterior=p.n_posterior, n_nuts=p.n_nuts,
           nuts_warmup=p.nuts_warmup, nuts_samples=p.nuts_samples,
-          nuts_chains=p.get("nuts_chains", 2),  # a DAG built before the param existed lacks it
+          nuts_chains=p.get("nuts_chains", 4),  # a DAG built before the param existed lacks it
           threads=sm.threads, plot_data=o.plot_data)

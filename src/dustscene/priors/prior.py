@@ -17,6 +17,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from dustscene._jax import cast_floats
+
 
 class ScoreFn(Protocol):
     def __call__(self, x: Float[Array, "y x"], t: Float[Array, ""]) -> Float[Array, "y x"]: ...
@@ -64,7 +66,7 @@ def galaxygrad_prior(size: int = 32, temperature: float = 0.02) -> ScorePrior:
     # its ScoreNet builds the time channel in the default float type: cast the float32 leaves
     # to it so that one dtype flows through (float64 in dustscene's workflow)
     dtype = jnp.zeros(()).dtype
-    net = jax.tree.map(lambda a: a.astype(dtype) if eqx.is_inexact_array(a) else a, nets[size])
+    net = cast_floats(nets[size], dtype)
 
     class _Wrapped(eqx.Module):
         mixer: Any

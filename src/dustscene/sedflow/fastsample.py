@@ -113,10 +113,12 @@ def plan(flow: torch.nn.Module) -> list[_Coupling] | None:
     transforms = getattr(getattr(net, "transform", None), "transforms", None)
     if transforms is None or len(transforms) < 2:
         return None
-    features = int(flow.input_shape[0]) if hasattr(flow, "input_shape") else None
+    if not hasattr(flow, "input_shape"):
+        return None
+    features = int(flow.input_shape[0])
     out = []
     for t in transforms[1:]:
-        if not isinstance(t, MaskedAutoregressiveTransform) or features is None:
+        if not isinstance(t, MaskedAutoregressiveTransform):
             return None
         c = _coupling(t, features)
         if c is None:

@@ -86,12 +86,16 @@ class NutsBatch:
     """NUTS for many galaxies: samples (galaxy, chain, draw, 10), diagnostics per galaxy."""
 
     samples: NDArray[np.float64]
-    seconds: float  # wall time of the whole batch, compilation excluded
     divergences: NDArray[np.int64]  # (galaxy,)
     min_ess: NDArray[np.float64]  # (galaxy,) smallest bulk ESS over the 10 parameters
     max_rhat: NDArray[np.float64]  # (galaxy,) largest split R-hat (NaN with one chain)
     mean_steps: NDArray[np.float64]  # (galaxy,) mean leapfrog steps per draw
     galaxy_seconds: NDArray[np.float64]  # (galaxy,) wall time of each galaxy's chains
+
+    @property
+    def seconds(self) -> float:
+        """Wall time of the whole batch, compilation excluded."""
+        return float(np.sum(self.galaxy_seconds))
 
     def thinned(self, g: int) -> NDArray[np.float64]:
         """Galaxy g's draws, chains pooled, thinned to about one draw per effective sample.
@@ -188,4 +192,4 @@ def run_nuts_batch(
     ess = np.array([np.min(numpyro.diagnostics.effective_sample_size(s)) for s in samples])
     rhat = np.array([np.max(numpyro.diagnostics.split_gelman_rubin(s)) if n_chain > 1
                      else np.nan for s in samples])
-    return NutsBatch(samples, float(secs.sum()), div, ess, rhat, steps, secs)
+    return NutsBatch(samples, div, ess, rhat, steps, secs)

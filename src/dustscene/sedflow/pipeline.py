@@ -97,7 +97,7 @@ def calibrate(
     out_json: str | os.PathLike[str], figure_paths: Mapping[str, Sequence[str]], seed: int,
     n_sbc: int = 500, n_posterior: int = 1000, n_nuts: int = 20, nuts_warmup: int = 500,
     nuts_samples: int = 1000, n_timing: int = 20, threads: int = 1,
-    plot_data: str | os.PathLike[str] | None = None, nuts_chains: int = 2,
+    plot_data: str | os.PathLike[str] | None = None, nuts_chains: int = 4,
 ) -> dict[str, Any]:
     """SBC, coverage, TARP on fresh held-out simulations; NUTS + C2ST; timing -> JSON + figures.
 

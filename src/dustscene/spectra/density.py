@@ -115,4 +115,3 @@ def fit_gmm(
         log_weights=jnp.asarray(np.log(w)), means=jnp.asarray(mu),
         prec_chol=jnp.asarray(_prec_chol(cov)),
     )
-

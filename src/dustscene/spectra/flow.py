@@ -27,6 +27,8 @@ import optax
 from jaxtyping import Array, Float, PRNGKeyArray
 from tqdm import tqdm
 
+from dustscene._jax import cast_floats
+
 log = logging.getLogger(__name__)
 
 SCALE_BOUND = 3.0  # |log scale| per coupling layer <= 3
@@ -193,7 +195,7 @@ def fit_flow(x: Float[np.ndarray, "n s"], settings: FlowSettings, *, seed: int) 
     flow = eqx.tree_at(lambda f: (f.shift, f.whiten, f.starts), flow,
                        (jnp.asarray(mu), jnp.asarray(w),
                         jnp.asarray(kmeans_starts(tr, settings.n_starts, seed=seed))))
-    f32 = jax.tree.map(lambda a: a.astype(jnp.float32) if eqx.is_inexact_array(a) else a, flow)
+    f32 = cast_floats(flow, jnp.float32)
     opt = optax.adam(settings.learning_rate)
     state = opt.init(eqx.filter(f32, eqx.is_inexact_array))
     xtr, xva = jnp.asarray(tr, jnp.float32), jnp.asarray(va, jnp.float32)
@@ -235,4 +237,4 @@ def fit_flow(x: Float[np.ndarray, "n s"], settings: FlowSettings, *, seed: int) 
         if since >= settings.patience:
             break
     log.info("latent flow: %d epochs, best held-out mean log p %.4f", ep + 1, -best_val)
-    return jax.tree.map(lambda a: a.astype(jnp.float64) if eqx.is_inexact_array(a) else a, best)
+    return cast_floats(best, jnp.float64)

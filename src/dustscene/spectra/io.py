@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from dustscene._jax import cast_floats
 from dustscene.io.atomic import atomic_path
 from dustscene.io.manifest import read_manifest, sha256_file
 
@@ -40,14 +41,12 @@ def _skeleton(meta: dict[str, Any]) -> tuple[SpectrumAutoencoder, LatentDensity]
         jnp.asarray(meta["wave_rest"], dtype=float), jnp.asarray(meta["wave_obs"], dtype=float),
         n_latent=s, width=int(meta["width"]), depth=int(meta["depth"]), key=jax.random.key(0),
     )
-    model = jax.tree.map(lambda a: a.astype(jnp.float64) if eqx.is_inexact_array(a) else a, model)
+    model = cast_floats(model, jnp.float64)
     if kind == "flow":
         f = meta["flow"]
         dens = LatentFlow(s, n_transforms=int(f["n_transforms"]), width=int(f["width"]),
                           depth=int(f["depth"]), n_starts=k, key=jax.random.key(0))
-        dens = jax.tree.map(lambda a: a.astype(jnp.float64) if eqx.is_inexact_array(a) else a,
-                            dens)
-        return model, dens
+        return model, cast_floats(dens, jnp.float64)
     dens = GaussianMixture(
         jnp.zeros(k, jnp.float64), jnp.zeros((k, s), jnp.float64), jnp.zeros((k, s, s), jnp.float64)
     )

@@ -14,6 +14,8 @@ import numpy as np
 import optax
 from tqdm import tqdm
 
+from dustscene._jax import cast_floats
+
 from .data import SpectraSet
 from .density import LatentDensity, fit_gmm
 from .flow import FlowSettings, fit_flow
@@ -65,10 +67,6 @@ class TrainedPrior:
     density_heldout: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
-def _cast(tree, dtype):
-    return jax.tree.map(lambda a: a.astype(dtype) if eqx.is_inexact_array(a) else a, tree)
-
-
 @eqx.filter_jit
 def _encode_batch(model: SpectrumAutoencoder, obs: jax.Array, z: jax.Array) -> jax.Array:
     return jax.vmap(model.encode)(obs, z)
@@ -99,7 +97,7 @@ def train_prior(data: SpectraSet, settings: TrainSettings, *, seed: int) -> Trai
         n_latent=settings.n_latent, width=settings.width, depth=settings.depth,
         key=jax.random.key(seed),
     )
-    model = _cast(model, np.float32)  # float32 training: twice as fast on CPU, plenty here
+    model = cast_floats(model, np.float32)  # float32 training: twice as fast on CPU, plenty here
     sched = optax.cosine_decay_schedule(settings.learning_rate, settings.steps, alpha=0.05)
     opt = optax.adam(sched)
     state = opt.init(eqx.filter(model, eqx.is_inexact_array))
@@ -132,7 +130,7 @@ def train_prior(data: SpectraSet, settings: TrainSettings, *, seed: int) -> Trai
             log.info("step %d: train chi2/pix %.3f, held-out median %.3f", i + 1, losses[i], v)
     if not np.all(np.isfinite(losses)):
         raise FloatingPointError("spectrum autoencoder training diverged (non-finite loss)")
-    model = _cast(model, np.float64)
+    model = cast_floats(model, np.float64)
     latents = encode_all(model, data.observed[tr], data.redshift[tr])
     held = encode_all(model, data.observed[va], data.redshift[va])
     fits = {"gmm": fit_gmm(latents, settings.n_components, seed=seed)}
