@@ -103,6 +103,7 @@ def fit_product(
         "dustfree_observed": dustfree,
         "model_frame": np.asarray(fitted()),
         "ebv": np.asarray(ebv),
+        "sky": np.asarray(fitted.sky_levels()),
         "ebv_calibrated": bool(calibrated),
         "residuals": np.where(w > 0, np.asarray(observation.data) - model, 0.0),
         "weights": w,

@@ -32,6 +32,8 @@ def write_fit(path: str | Path, product: dict[str, Any]) -> None:
             f.create_dataset(
                 "model/dustfree_observed", data=np.asarray(product["dustfree_observed"], np.float32)
             )
+            if "sky" in product:  # fitted sky per band, added after the PSF in `model/observed`
+                f.create_dataset("model/sky", data=np.asarray(product["sky"], np.float64))
             f.create_dataset("model/frame", data=np.asarray(product["model_frame"], np.float32))
             f.create_dataset("dust/ebv", data=np.asarray(product["ebv"], np.float32))
             f["dust"].attrs["calibrated"] = bool(product.get("ebv_calibrated", True))
