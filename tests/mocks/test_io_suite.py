@@ -131,3 +131,23 @@ def test_validate_suite_names_bad_keys() -> None:
     bad["inclination_deg_range"] = [0.0, 95.0]
     with pytest.raises(ValueError, match="inclination"):
         validate_suite(bad)
+
+
+def test_dustfree_intrinsic_is_the_pre_psf_dustfree_truth(small_suite, fixed_k, tmp_path) -> None:
+    from dustscene.mocks.psf import convolve_same
+
+    scene = make_scene(small_suite, 1, seed=2, k_fn=fixed_k)
+    path = tmp_path / "s.h5"
+    write_scene(path, scene)
+    with h5py.File(path, "r") as f:
+        assert f["truth/dustfree_intrinsic"].shape == (5, 32, 32)
+        assert f["truth/dustfree_intrinsic"].dtype == np.float32
+    back = read_scene(path)
+    smoothed = convolve_same(back.dustfree_intrinsic, back.psf)
+    h = back.psf.shape[-1] // 2  # away from the stamp edge, where the padding contributes
+    inner = (slice(None), slice(h, -h), slice(h, -h))
+    assert np.allclose(smoothed[inner], back.dustfree[inner], rtol=1e-4, atol=1e-3)
+    assert not np.allclose(back.dustfree_intrinsic[inner], back.dustfree[inner], rtol=1e-2)
+    with h5py.File(path, "a") as f:  # a file written before the dataset existed
+        del f["truth/dustfree_intrinsic"]
+    assert read_scene(path).dustfree_intrinsic is None

@@ -4,6 +4,7 @@ Layout (images float32, counts at the zero point; (band, y, x) unless noted):
   observed/images, observed/variance, observed/psf (band, py, px)
   truth/attenuated, truth/dustfree              noiseless, PSF-convolved
   truth/ebv_effective, truth/ebv_column, truth/tau_v_column (y, x); truth/a_eff: before the PSF
+  truth/dustfree_intrinsic (band, y, x): the noiseless dust-free image before the PSF
   truth/components/{bulge,disk,clumps}/dustfree, attenuated, sed_flux (band,);
       group attrs: the SEDParams fields of the component (sfh_weights as an array)
   truth/geometry: attrs (structure, kpc and dimensionless), datasets clump_* (pixels)
@@ -37,6 +38,8 @@ IMAGE_DATASETS = {
     "truth/tau_v_column": "tau_v_column",
     "truth/a_eff": "a_eff",
 }
+# written by every current writer; files made before it existed read back with None
+OPTIONAL_DATASETS = {"truth/dustfree_intrinsic": "dustfree_intrinsic"}
 REQUIRED_ATTRS = (
     "bands",
     "pixel_scale_arcsec",
@@ -81,6 +84,9 @@ def write_scene(path: str | os.PathLike[str], scene: MockScene) -> None:
         for ds, name in IMAGE_DATASETS.items():
             grp, leaf = ds.split("/")
             _dataset(obs if grp == "observed" else truth, leaf, getattr(scene, name))
+        for ds, name in OPTIONAL_DATASETS.items():
+            if getattr(scene, name) is not None:
+                _dataset(truth, ds.split("/")[1], getattr(scene, name))
         comps = _group(truth, "components")
         for cname in COMPONENTS:
             c = scene.components[cname]
@@ -126,6 +132,8 @@ def read_scene(path: str | os.PathLike[str]) -> MockScene:
         arrays = {
             name: np.asarray(f[ds][()], dtype=np.float64) for ds, name in IMAGE_DATASETS.items()
         }
+        arrays.update({name: np.asarray(f[ds][()], dtype=np.float64)
+                       for ds, name in OPTIONAL_DATASETS.items() if ds in f})
         components = {}
         for c in COMPONENTS:
             g = f[f"truth/components/{c}"]

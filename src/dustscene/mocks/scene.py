@@ -48,6 +48,7 @@ class MockScene:
     components: dict[str, ComponentTruth]
     attrs: dict[str, Any] = field(default_factory=dict)
     geometry: dict[str, Any] = field(default_factory=dict)
+    dustfree_intrinsic: F64 | None = None  # (band, y, x) noiseless, dust-free, before the PSF
 
 
 def _crop(a: F64, pad: int) -> F64:
@@ -153,6 +154,7 @@ def render_scene(
         ebv_column=ebv_from_tau_v(tau_col, k_v),
         tau_v_column=tau_col,
         a_eff=a_eff,
+        dustfree_intrinsic=_crop(total_free, pad),
         components=components,
         attrs=attrs,
         geometry=geometry,
