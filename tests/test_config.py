@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import pytest
@@ -16,11 +15,17 @@ def _ci() -> dict:
     return load_yaml(REPO / "config" / "ci.yaml")
 
 
-def _check(cfg: dict, *needles: str) -> None:
+SUITE = str(REPO / "simulations" / "nihao_like.yaml")  # ci.yaml's suite
+
+
+def _check(cfg: dict, *needles: str, suite: bool = False) -> None:
+    """The error names the config file first; a mocks.overrides error also names the suite
+    file it was merged over (`suite=True`); every needle (the key, the problem) is in it."""
     with pytest.raises(ConfigError) as err:
         load_workflow_config(cfg, REPO, source="test.yaml")
     msg = str(err.value)
-    assert "test.yaml" in msg or "simulations" in msg
+    assert msg.startswith("test.yaml"), msg
+    assert (f"mocks.overrides over {SUITE})" in msg) == suite, msg
     for n in needles:
         assert n in msg, msg
 
@@ -68,44 +73,44 @@ def test_zero_scenes() -> None:
 def test_negative_tau() -> None:
     cfg = _ci()
     cfg["mocks"]["overrides"]["dust"] = {"tau_v0_range": [-0.5, 1.0]}
-    _check(cfg, "mocks.overrides.dust.tau_v0_range[0]", "less than the minimum of 0")
+    _check(cfg, "mocks.overrides.dust.tau_v0_range[0]", "less than the minimum of 0", suite=True)
 
 
 @pytest.mark.parametrize("bad", [[-5.0, 30.0], [10.0, 95.0]])
 def test_inclination_outside_0_90(bad: list[float]) -> None:
     cfg = _ci()
     cfg["mocks"]["overrides"]["inclination_deg_range"] = bad
-    _check(cfg, "mocks.overrides.inclination_deg_range")
+    _check(cfg, "mocks.overrides.inclination_deg_range", suite=True)
 
 
 def test_range_low_above_high() -> None:
     cfg = _ci()
     cfg["mocks"]["overrides"]["redshift_range"] = [0.3, 0.1]
-    _check(cfg, "redshift_range", "low > high")
+    _check(cfg, "redshift_range", "low > high", suite=True)
 
 
 def test_unknown_band() -> None:
     cfg = _ci()
     cfg["mocks"]["overrides"]["bands"] = ["g", "r", "q"]
-    _check(cfg, "mocks.overrides.bands[2]", "'q'")
+    _check(cfg, "mocks.overrides.bands[2]", "'q'", suite=True)
 
 
 def test_band_not_in_survey() -> None:
     cfg = _ci()
     cfg["mocks"]["overrides"]["bands"] = ["u", "g", "r", "i", "z"]
-    _check(cfg, "'bands'", "unknown band 'u' for survey 'hsc'")
+    _check(cfg, "'bands'", "unknown band 'u' for survey 'hsc'", suite=True)
 
 
 def test_unknown_law() -> None:
     cfg = _ci()
     cfg["mocks"]["overrides"]["dust"] = {"attenuation_law": "smc_gordon"}
-    _check(cfg, "mocks.overrides.dust.attenuation_law", "smc_gordon")
+    _check(cfg, "mocks.overrides.dust.attenuation_law", "smc_gordon", suite=True)
 
 
 def test_sky_sigma_per_band() -> None:
     cfg = _ci()
     cfg["mocks"]["overrides"]["observing"] = {"sky_sigma": [0.1, 0.1]}
-    _check(cfg, "observing.sky_sigma", "2 values for 5 bands")
+    _check(cfg, "observing.sky_sigma", "2 values for 5 bands", suite=True)
 
 
 def test_missing_observation_file() -> None:
@@ -139,7 +144,21 @@ def test_deep_merge_keeps_siblings() -> None:
     out = deep_merge(base, {"a": {"b": 5}, "d": [2, 3]})
     assert out == {"a": {"b": 5, "c": 2}, "d": [2, 3]}
     assert base == {"a": {"b": 1, "c": 2}, "d": [1]}
-    assert copy.deepcopy(out) == out
+
+
+def test_deep_merge_shares_no_object_with_its_inputs() -> None:
+    """Suites are merged once and the result edited per scene: no list or dict of the output
+    may be one of the inputs' (an edit would leak into the suite file's dict or the config)."""
+    base = {"a": {"keep": [1, 2], "b": 1}, "top": [0]}
+    override = {"a": {"b": {"new": [5]}}, "c": [7]}
+    out = deep_merge(base, override)
+    assert out == {"a": {"keep": [1, 2], "b": {"new": [5]}}, "top": [0], "c": [7]}
+    out["a"]["keep"].append(3)
+    out["top"].append(1)
+    out["a"]["b"]["new"].append(6)
+    out["c"].append(8)
+    assert base == {"a": {"keep": [1, 2], "b": 1}, "top": [0]}
+    assert override == {"a": {"b": {"new": [5]}}, "c": [7]}
 
 
 def test_unknown_fit_setting() -> None:
