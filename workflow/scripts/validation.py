@@ -11,6 +11,13 @@ from dustscene.io.logs import setup_script_logging
 from dustscene.validation import aggregate, validate_scene
 
 sm = snakemake  # noqa: F821  (injected by Snakemake)
+
+
+def _fmt(v: float | None) -> str:
+    """A TSV cell: four decimals, or nan for an undefined (null) statistic."""
+    return "nan" if v is None else f"{v:.4f}"
+
+
 log = setup_script_logging(sm.log[0])
 records = [validate_scene(m, f) for m, f in zip(sm.input.mocks, sm.input.fits, strict=True)]
 observations = {}
@@ -33,7 +40,8 @@ metrics = aggregate(
 )
 write_json_atomic(sm.output.metrics, metrics)
 cols = ["scene", "inclination_deg", "chi2_per_dof", "ebv_eff_bias", "ebv_eff_nmad",
-        "ebv_col_bias", "dustfree_flux_frac_err_i", "morphology_cosine"]
+        "ebv_col_bias", "dustfree_flux_frac_err_i", "morphology_cosine", "a_g_observable_r",
+        "a_g_integrated_err", "likely_failure_cause"]
 with atomic_path(sm.output.table) as tmp, open(tmp, "w", newline="") as fh:
     w = csv.writer(fh, delimiter="\t")
     w.writerow(cols)
@@ -42,6 +50,13 @@ with atomic_path(sm.output.table) as tmp, open(tmp, "w", newline="") as fh:
                     f"{r.ebv_effective['bias']:.4f}", f"{r.ebv_effective['nmad']:.4f}",
                     f"{r.ebv_column['bias']:.4f}",
                     f"{r.dustfree_flux_frac_err.get('i', float('nan')):.4f}",
-                    f"{r.morphology_cosine:.4f}"])
+                    f"{r.morphology_cosine:.4f}",
+                    _fmt(r.a_band_observable["g"]["pearson_r"]),
+                    _fmt(r.a_band_integrated["g"]["err"]),
+                    r.failure["likely_cause"] if r.failure else ""])
 log.info("metrics: dust bias (effective) %.4f over %d pixels",
          metrics["dust"]["ebv_effective"]["bias"], metrics["dust"]["ebv_effective"]["n_pixels"])
+log.info("observable: a_g r %s, resolved E(B-V) r %s (ceiling %s); %d failed fit(s)",
+         metrics["dust"]["a_band_observable"]["g"]["pearson_r"],
+         metrics["dust"]["ebv_resolved"]["pearson_r"],
+         metrics["dust"]["ceiling"]["ebv_resolved"]["pearson_r"], metrics["fit"]["n_failures"])

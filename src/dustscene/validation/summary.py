@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from . import observable as obs
 from .dust import DustScene
 from .metrics import json_safe, nmad, pixel_stats
 
@@ -40,6 +41,35 @@ def _median_abs(values: Sequence[Mapping[str, float]]) -> float:
     return float(np.median(np.abs([v for rec in values for v in rec.values()])))
 
 
+def _bands(records: Sequence[DustScene]) -> list[str]:
+    return list(records[0].a_band_true)
+
+
+def _observable_block(records: Sequence[DustScene], bands: list[str]) -> dict[str, Any]:
+    """a_band_observable, ebv_resolved (pixels pooled) and a_band_integrated (over scenes)."""
+    px = [r.observable for r in records if r.observable is not None]
+    a_obs, ebv = obs.pool_observable(px, bands)
+    return {"a_band_observable": a_obs, "ebv_resolved": ebv,
+            "a_band_integrated": obs.pool_integrated([r.a_band_integrated for r in records],
+                                                     bands)}
+
+
+def _ceiling_block(records: Sequence[DustScene], bands: list[str]) -> dict[str, Any]:
+    """The same three statistics for the truth's screen representation, over the same scenes."""
+    px = [r.observable for r in records if r.observable is not None and r.ceiling]
+    a_obs, ebv = obs.pool_observable(px, bands, ceiling=True)
+    return {"a_band_observable": a_obs, "ebv_resolved": ebv,
+            "a_band_integrated": obs.pool_integrated(
+                [r.ceiling["a_band_integrated"] for r in records if r.ceiling], bands)}
+
+
+def _by_inclination(records: Sequence[DustScene], bands: list[str]) -> dict[str, Any]:
+    """The observable block per inclination bin (empty bins: zero counts, null statistics)."""
+    return {name: _observable_block([r for r in records
+                                     if obs.inclination_bin(r.inclination_deg) == name], bands)
+            for name in obs.INCLINATION_BINS}
+
+
 def _versions() -> dict[str, str]:
     out = {}
     for p in PACKAGES:
@@ -59,7 +89,9 @@ def aggregate(
     """The whole run's metrics: pooled pixel statistics over all mocks plus per-stage blocks.
 
     Bias is the median of inferred - true over pixels with i-band S/N > 5; flux errors are
-    medians over scenes and bands of |model / truth - 1|.
+    medians over scenes and bands of |model / truth - 1|. The observable dust blocks pool the
+    scenes' selected pixels before the statistics; integrated A_b errors are over scenes.
+    Fits with chi2/dof > 3 are listed under fit.failures with a likely cause.
     """
     if not records:
         raise ValueError("no scene records to aggregate")
@@ -88,13 +120,19 @@ def aggregate(
             d_eff, sb, np.unique(np.quantile(sb, q)), "counts"),
         "binned_ebv_effective_by_inclination": _binned(d_eff, incl, np.array([0, 30, 60, 90.0]),
                                                        "inclination_deg"),
+        **_observable_block(records, _bands(records)),
+        "by_inclination": _by_inclination(records, _bands(records)),
+        "ceiling": _ceiling_block(records, _bands(records)),
     }
+    failures = [r.failure for r in records if r.failure is not None]
     fit = {
         "chi2_per_dof_median": float(np.median([r.chi2_per_dof for r in records])),
         "flux_frac_err_median": _median_abs([r.flux_frac_err for r in records]),
         "morphology_cosine_median": float(np.median([r.morphology_cosine for r in records])),
         "n_scenes": len(records),
         "chi2_per_dof_observations": dict(observations or {}),
+        "n_failures": len(failures),
+        "failures": failures,
     }
     out: dict[str, Any] = {"dust": dust, "fit": fit}
     for name, keys in STAGE_KEYS.items():

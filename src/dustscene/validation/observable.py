@@ -1,0 +1,142 @@
+"""Dust metrics in the space the data can see: attenuation after the PSF, smoothed E(B-V), ceiling.
+
+A fit can only recover the dust as it appears through the seeing: lanes and clumps below the
+PSF are invisible in the images. These functions compare model and truth after the same PSF,
+and score the truth's own best screen representation (the ceiling) with the same statistics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from dustscene.mocks.psf import convolve_same
+
+from .metrics import pixel_stats
+
+F64 = NDArray[np.float64]
+SNR_MIN = 5.0  # pixels with i-band S/N > 5, as the other dust statistics
+INCLINATION_BINS = {"face_on": (0.0, 40.0), "intermediate": (40.0, 70.0), "edge_on": (70.0, 90.0)}
+EMPTY_PIXEL_STATS = {"bias": None, "nmad": None, "rms": None, "pearson_r": None, "slope": None,
+                     "n_pixels": 0}
+
+
+@dataclass(frozen=True)
+class ObservablePixels:
+    """One scene's selected pixels for the observable metrics (pooled across scenes later).
+
+    a_*: band -> per-pixel post-PSF attenuation (mag) of model, truth and ceiling on the pixels
+    of that band; ebv_*: inferred, PSF-smoothed true and ceiling E(B-V) on the resolved pixels.
+    """
+
+    a_model: dict[str, F64] = field(default_factory=dict)
+    a_true: dict[str, F64] = field(default_factory=dict)
+    a_ceiling: dict[str, F64] = field(default_factory=dict)
+    ebv_model: F64 = field(default_factory=lambda: np.zeros(0))
+    ebv_true: F64 = field(default_factory=lambda: np.zeros(0))
+    ebv_ceiling: F64 = field(default_factory=lambda: np.zeros(0))
+
+
+def inclination_bin(inclination_deg: float) -> str:
+    """Face-on (< 40 deg), intermediate (40-70 deg) or edge-on (> 70 deg)."""
+    if inclination_deg < 40.0:
+        return "face_on"
+    return "intermediate" if inclination_deg <= 70.0 else "edge_on"
+
+
+def stats_or_empty(inferred: F64, true: F64) -> dict:
+    """pixel_stats as a JSON dict, or n_pixels 0 and null statistics when no pixel is selected."""
+    if np.size(true) == 0:
+        return dict(EMPTY_PIXEL_STATS)
+    return pixel_stats(inferred, true).as_dict()
+
+
+def normalised_psf(psf: F64) -> F64:
+    """PSF stamps (…, py, px) scaled to unit sum so convolution conserves flux."""
+    psf = np.asarray(psf, dtype=np.float64)
+    return psf / psf.sum(axis=(-2, -1), keepdims=True)
+
+
+def smooth_map(image: F64, psf: F64) -> F64:
+    """A (y, x) map seen through the PSF, renormalised at the stamp edge (no zeros from outside)."""
+    kern = normalised_psf(psf)
+    return convolve_same(image, kern) / convolve_same(np.ones_like(image), kern)
+
+
+def attenuation_map(attenuated: F64, dustfree: F64) -> F64:
+    """-2.5 log10(attenuated / dust-free) per pixel; NaN where either is not positive."""
+    ok = (attenuated > 0) & (dustfree > 0)
+    ratio = np.where(ok, attenuated, 1.0) / np.where(ok, dustfree, 1.0)
+    return np.where(ok, -2.5 * np.log10(ratio), np.nan)
+
+
+def integrated_attenuation(attenuated: F64, dustfree: F64) -> F64:
+    """-2.5 log10(total attenuated / total dust-free) per band (band, y, x) -> (band,)."""
+    att, free = attenuated.sum(axis=(-2, -1)), dustfree.sum(axis=(-2, -1))
+    ok = (att > 0) & (free > 0)
+    return np.where(ok, -2.5 * np.log10(np.where(ok, att / np.where(ok, free, 1.0), 1.0)), np.nan)
+
+
+def screen_images(dustfree_intrinsic: F64, ebv: F64, k_bands: F64, psf: F64) -> tuple[F64, F64]:
+    """(attenuated, dust-free) images of a foreground screen E(B-V) map, each through its PSF."""
+    k = np.asarray(k_bands, dtype=np.float64)[:, None, None]
+    screened = dustfree_intrinsic * 10.0 ** (-0.4 * k * ebv[None])
+    kern = normalised_psf(psf)
+    return convolve_same(screened, kern), convolve_same(dustfree_intrinsic, kern)
+
+
+def screen_ebv(a_bands: F64, k_bands: F64) -> F64:
+    """Least-squares screen E(B-V) of per-band attenuations: sum_b k_b A_b / sum_b k_b^2."""
+    k = np.asarray(k_bands, dtype=np.float64)
+    return np.tensordot(k, a_bands, axes=(0, 0)) / float(np.sum(k * k))
+
+
+def band_pixels(a_model: F64, a_true: F64, sel: NDArray[np.bool_], bands: list[str],
+                a_ceiling: F64 | None = None) -> tuple[dict, dict, dict]:
+    """Per band, the selected pixels where model, truth (and ceiling) attenuations are defined."""
+    out_m, out_t, out_c = {}, {}, {}
+    for b, band in enumerate(bands):
+        ok = sel & np.isfinite(a_model[b]) & np.isfinite(a_true[b])
+        if a_ceiling is not None:
+            ok &= np.isfinite(a_ceiling[b])
+            out_c[band] = a_ceiling[b][ok]
+        out_m[band], out_t[band] = a_model[b][ok], a_true[b][ok]
+    return out_m, out_t, out_c
+
+
+def integrated_record(model: F64, true: F64, bands: list[str]) -> dict[str, dict[str, float]]:
+    """band -> {model, true, err = model - true} of the integrated attenuation (mag)."""
+    return {band: {"model": float(model[b]), "true": float(true[b]),
+                   "err": float(model[b] - true[b])} for b, band in enumerate(bands)}
+
+
+def pool_integrated(records: list[dict[str, dict[str, float]]], bands: list[str]) -> dict:
+    """Per band over scenes: bias (median err), median |err| and the number of scenes."""
+    out = {}
+    for band in bands:
+        err = np.array([r[band]["err"] for r in records if band in r], dtype=np.float64)
+        err = err[np.isfinite(err)]
+        out[band] = {"bias": float(np.median(err)) if err.size else None,
+                     "median_abs_err": float(np.median(np.abs(err))) if err.size else None,
+                     "n_scenes": int(err.size)}
+    return out
+
+
+def _cat(arrays: list[F64]) -> F64:
+    return np.concatenate(arrays) if arrays else np.zeros(0)
+
+
+def pool_observable(pixels: list[ObservablePixels], bands: list[str], ceiling: bool = False
+                    ) -> tuple[dict, dict]:
+    """(a_band_observable per band, ebv_resolved) pooled over scenes; ceiling=True scores it."""
+    a_inf = "a_ceiling" if ceiling else "a_model"
+    e_inf = "ebv_ceiling" if ceiling else "ebv_model"
+    a_obs = {band: stats_or_empty(_cat([getattr(p, a_inf).get(band, np.zeros(0)) for p in pixels]),
+                                  _cat([p.a_true.get(band, np.zeros(0)) for p in pixels
+                                        if band in getattr(p, a_inf)]))
+             for band in bands}
+    ebv = stats_or_empty(_cat([getattr(p, e_inf) for p in pixels if getattr(p, e_inf).size]),
+                         _cat([p.ebv_true for p in pixels if getattr(p, e_inf).size]))
+    return a_obs, ebv
