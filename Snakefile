@@ -15,9 +15,6 @@ if not workflow.config_settings.configfiles:
     configfile: os.path.join(workflow.basedir, "config", "config.yaml")
 
 
-report: "workflow/report/workflow.rst"
-
-
 include: "workflow/rules/common.smk"
 include: "workflow/rules/sed.smk"
 include: "workflow/rules/mocks.smk"
@@ -27,6 +24,12 @@ include: "workflow/rules/sedflow.smk"
 include: "workflow/rules/validate.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/spectra.smk"
+include: "workflow/rules/sweep.smk"
+
+
+# The landing page of `snakemake --report`: workflow/report/workflow.rst, then this run's
+# headline metrics against their targets and the seed sweep's, once they exist.
+report: REPORT_LANDING
 
 
 # Cheap rules run by the Snakemake process itself, never submitted to a cluster
