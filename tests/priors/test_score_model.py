@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from scipy.stats import norm
 
 from dustscene.priors import (
     ScoreModelError,
@@ -43,11 +44,39 @@ def test_score_points_toward_clean_stamps(tiny_model, tiny_stamps, t: float) -> 
     assert float(err_denoised) < 0.6 * float(err_noisy)
 
 
-def test_prior_interface(tiny_model) -> None:
-    prior = ScorePrior(tiny_model.model, temperature=0.05)
-    x = jnp.zeros((16, 16)).at[8, 8].set(1.0)
-    np.testing.assert_allclose(prior.grad_log_prior(x), prior.score(x, 0.05))
-    assert prior(x).shape == (16, 16)
+MU0, S0 = 0.3, 0.2  # toy data: every pixel iid N(MU0, S0^2)
+
+
+def _gaussian_log_pt(x, t):  # noqa: ANN001, ANN202
+    """log p_t of the toy under the VP diffusion: x_t = sqrt(a) x_0 + sqrt(s2) eps, written out
+    (a = exp(-t), s2 = 1 - exp(-t)) without the package's schedule."""
+    a, s2 = np.exp(-t), 1.0 - np.exp(-t)
+    return np.sum(norm.logpdf(x, np.sqrt(a) * MU0, np.sqrt(a * S0**2 + s2)))
+
+
+def _exact_score(x, t):  # noqa: ANN001, ANN202
+    """The toy's exact diffused score, -(x - sqrt(a) mu) / (a s0^2 + s2), as a ScoreFn."""
+    a, s2 = vp_alpha_sigma2(t)
+    return -(x - jnp.sqrt(a) * MU0) / (a * S0**2 + s2)
+
+
+@pytest.mark.parametrize("temperature", [0.02, 0.3])
+def test_prior_interface(temperature: float) -> None:
+    """grad_log_prior is the score of the prior diffused to its temperature: with the exact
+    score of a Gaussian toy it equals a central finite difference of log p_t at that t."""
+    prior = ScorePrior(_exact_score, temperature=temperature)
+    x = np.random.default_rng(2).normal(MU0, 0.5, (4, 4))
+    h = 1e-5
+    fd = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[idx] = h
+        fd[idx] = (_gaussian_log_pt(x + e, temperature) - _gaussian_log_pt(x - e, temperature)) / (
+            2 * h
+        )
+    # central differences of a quadratic are exact up to float64 rounding, ~1e-16 / h
+    np.testing.assert_allclose(prior.grad_log_prior(jnp.asarray(x)), fd, rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(prior(jnp.asarray(x)), fd, rtol=1e-8, atol=1e-8)
 
 
 def test_save_load_roundtrip_and_refusals(tmp_path, tiny_stamps) -> None:
