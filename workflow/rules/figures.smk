@@ -63,10 +63,12 @@ rule fig1_mock_gallery:
 
 rule fig2_dustmaps_data:
     input:
-        mocks=expand("results/mocks/{mock}.h5", mock=MOCK_SCENES[:FIG_N_EXAMPLES]),
-        fits=expand("results/fits/{mock}.h5", mock=MOCK_SCENES[:FIG_N_EXAMPLES]),
+        mocks=expand("results/mocks/{mock}.h5", mock=MOCK_SCENES),  # examples by inclination
+        fits=expand("results/fits/{mock}.h5", mock=MOCK_SCENES),
     output:
         "results/figures/data/fig2_dustmaps.npz",
+    params:
+        n_examples=FIG_N_EXAMPLES,
     log:
         "results/logs/figures/fig2_dustmaps_data.log",
     benchmark:

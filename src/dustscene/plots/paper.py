@@ -58,14 +58,49 @@ def _count(d: Arrays, prefix: str) -> int:
     return n
 
 
+def _plot_dustmaps_observable(d: Arrays, n: int) -> Figure:
+    """Figure 2 as the data see it: i band without and with dust, true E(B-V) through the PSF,
+    inferred E(B-V) and inferred - smoothed truth, one row per example (face-on to edge-on)."""
+    fig, axes = plt.subplots(n, 5, figsize=(12.5, 2.5 * n), squeeze=False,
+                             constrained_layout=True)
+    vmax = max(float(np.nanmax(d[f"ebv_smoothed_{k}"])) for k in range(n)) or 1.0
+    cmap = plt.get_cmap("RdBu_r").with_extremes(bad="0.8")
+    for k in range(n):
+        smooth, inf = d[f"ebv_smoothed_{k}"], d[f"ebv_inferred_{k}"]
+        resid = np.where(d[f"snr_mask_{k}"], inf - smooth, np.nan)
+        finite = np.abs(resid[np.isfinite(resid)])  # 98th percentile: one hot pixel saturates
+        rmax = float(np.percentile(finite, 98)) if finite.size and finite.max() > 0 else 0.1
+        ax = axes[k]
+        ref = d[f"dustfree_{k}"]
+        ax[0].imshow(_asinh(ref), origin="lower", cmap="gray", vmin=0, vmax=1)
+        ax[1].imshow(_asinh(d[f"image_{k}"], ref), origin="lower", cmap="gray", vmin=0, vmax=1)
+        im2 = ax[2].imshow(smooth, origin="lower", cmap="magma", vmin=0, vmax=vmax)
+        ax[3].imshow(inf, origin="lower", cmap="magma", vmin=0, vmax=vmax)
+        im4 = ax[4].imshow(resid, origin="lower", cmap=cmap, vmin=-rmax, vmax=rmax)
+        fig.colorbar(im2, ax=ax[2:4].tolist(), shrink=0.85, label="E(B-V) [mag]")
+        fig.colorbar(im4, ax=ax[4], shrink=0.85, label=r"$\Delta$E(B-V)")
+        ax[0].set_ylabel(f"{d['names'][k]}\ni = {float(d['inclination'][k]):.0f} deg", fontsize=8)
+        for a in ax:
+            _clean(a)
+        if k == 0:
+            for a, t in zip(ax, ("i band, no dust (truth)", "i band with dust (data)",
+                                 "true E(B-V) through the PSF", "inferred E(B-V)",
+                                 "inferred - true (S/N>5)"), strict=True):
+                a.set_title(t, fontsize=9)
+    return fig
+
+
 def plot_dustmaps(d: Arrays) -> Figure:
     """Figure 2: per example mock (rows) the i-band data, true, inferred E(B-V), inferred - true.
 
-    Outside the validation's pixel selection (i-band S/N <= 5) the residual is greyed out.
+    Outside the validation's pixel selection (i-band S/N <= 5) the residual is greyed out. Data
+    with the dust-free truth and the PSF-smoothed true map get the five-column observable layout.
     """
     n = _count(d, "ebv_true")
     if n == 0:
         raise ValueError("figure 2 data holds no example (ebv_true_0 missing)")
+    if all(f"ebv_smoothed_{k}" in d and f"dustfree_{k}" in d for k in range(n)):
+        return _plot_dustmaps_observable(d, n)
     fig, axes = plt.subplots(n, 4, figsize=(10.0, 2.5 * n), squeeze=False,
                              constrained_layout=True)
     vmax = max(float(np.nanmax(d[f"ebv_true_{k}"])) for k in range(n)) or 1.0

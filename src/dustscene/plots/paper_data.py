@@ -82,14 +82,49 @@ def _i_band(bands: Sequence[str]) -> int:
     return list(bands).index("i") if "i" in bands else len(bands) // 2
 
 
+def pick_by_inclination(mock_paths: Sequence[str | Path]) -> list[int]:
+    """Indices of one example mock per inclination bin (face-on, intermediate, edge-on).
+
+    In each bin the mock nearest the bin's middle inclination; empty bins are skipped.
+    """
+    from ..validation.observable import INCLINATION_BINS, inclination_bin
+
+    incl = []
+    for m in mock_paths:
+        _, attrs = _h5(m, [])
+        if "inclination_deg" not in attrs:
+            raise FigureDataError(f"{m}: missing root attribute inclination_deg")
+        incl.append(float(attrs["inclination_deg"]))
+    out = []
+    for name, (lo, hi) in INCLINATION_BINS.items():
+        members = [k for k, v in enumerate(incl) if inclination_bin(v) == name]
+        if members:
+            out.append(min(members, key=lambda k: abs(incl[k] - 0.5 * (lo + hi))))
+    return out
+
+
+def _observable_panels(m: str | Path, i: int) -> dict[str, np.ndarray]:
+    """i-band dust-free truth and the true E(B-V) smoothed by the i-band PSF (empty without PSF)."""
+    from ..validation.observable import smooth_map
+
+    with h5py.File(m, "r") as f:
+        if "observed/psf" not in f:
+            return {}
+        psf = np.asarray(f["observed/psf"][i], np.float64)
+        free = np.asarray(f["truth/dustfree"][i], np.float64)
+        ebv = np.asarray(f["truth/ebv_effective"][()], np.float64)
+    return {"dustfree": free, "ebv_smoothed": smooth_map(ebv, psf)}
+
+
 def dustmap_examples(
     mock_paths: Sequence[str | Path], fit_paths: Sequence[str | Path]
 ) -> dict[str, np.ndarray]:
     """Figure 2: true and inferred E(B-V) maps (y, x) and the i-band data of example mocks.
 
     Keys per example k: `ebv_true_k`, `ebv_inferred_k`, `image_k` (i band), `snr_mask_k`
-    (i-band S/N > 5 of the noiseless truth, the validation's pixel selection); and
-    `names`, `inclination` (example,).
+    (i-band S/N > 5 of the noiseless truth, the validation's pixel selection); where the mock
+    has its PSFs also `dustfree_k` (i-band dust-free truth) and `ebv_smoothed_k` (the true
+    E(B-V) through the i-band PSF, what the data can resolve); and `names`, `inclination`.
     """
     if len(mock_paths) != len(fit_paths) or not mock_paths:
         raise FigureDataError(f"need matching mock and fit files, got {len(mock_paths)} mocks "
@@ -108,6 +143,7 @@ def dustmap_examples(
         out[f"ebv_inferred_{k}"] = fit["dust/ebv"]
         out[f"image_{k}"] = mock["observed/images"][i]
         out[f"snr_mask_{k}"] = snr > SNR_MIN
+        out.update({f"{key}_{k}": v for key, v in _observable_panels(m, i).items()})
         out["names"].append(Path(m).stem)
         out["inclination"].append(float(attrs.get("inclination_deg", np.nan)))
     out["names"] = np.asarray(out["names"], dtype=str)
