@@ -125,3 +125,14 @@ def test_landing_description_is_rewritten_only_when_there_is_a_verdict(tmp_path)
     metrics.write_text(json.dumps({"sed": {"tarp_atc": 0.2}}))
     assert landing_description(desc, tmp_path, out) == out
     assert "sed.tarp\\_atc" not in out.read_text() and "FAIL" in out.read_text()
+
+
+def test_inline_figure_keeps_every_line_short_for_docutils() -> None:
+    from docutils.core import publish_parts
+
+    from dustscene.validation.landing import image_rst
+
+    rst = image_rst(bytes(range(256)) * 200)
+    assert max(len(line) for line in rst.splitlines()) < 100
+    html = publish_parts(rst, writer="html")["html_body"]
+    assert html.count("data:image/png;base64,") == 1 and "System Message" not in html

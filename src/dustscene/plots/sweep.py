@@ -50,8 +50,9 @@ def _panel(ax: Any, seeds: Sequence[str], metric: Mapping[str, Any], target: Tar
     _draw_target(ax, target)
     ax.scatter(xs, ys, c=cs, s=28, zorder=3)
     if missing:
-        ax.text(0.5, 0.5, "missing: seed " + ", ".join(missing), transform=ax.transAxes,
-                ha="center", va="center", fontsize=7, color="0.4")
+        ax.text(0.5, 0.88, "missing: seed " + ", ".join(missing), transform=ax.transAxes,
+                ha="center", va="center", fontsize=7, color="0.3",
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
     ax.set_xticks(range(len(seeds)), seeds, fontsize=7)
     ax.set_xlim(-0.5, len(seeds) - 0.5)
     ax.tick_params(axis="y", labelsize=7)

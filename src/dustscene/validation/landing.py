@@ -26,6 +26,15 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def image_rst(png: bytes, width: int = 76) -> str:
+    """An RST image of inline PNG data; the data URI is split over lines (RST drops the
+    whitespace) because docutils rejects lines longer than 10,000 characters."""
+    uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    lines = [uri[i:i + width] for i in range(0, len(uri), width)]
+    return (".. image:: " + "\n   ".join(lines)
+            + "\n   :alt: headline metrics across seeds\n   :width: 100%\n")
+
+
 def landing_rst(
     description: str,
     metrics: dict[str, Any] | None,
@@ -43,8 +52,7 @@ def landing_rst(
     if summary is not None:
         block = "\nSeed sweep\n==========\n\n" + summary_rst(summary)
         if figure_png is not None:
-            uri = "data:image/png;base64," + base64.b64encode(figure_png).decode("ascii")
-            block += f"\n.. image:: {uri}\n   :width: 100%\n"
+            block += "\n" + image_rst(figure_png)
         parts.append(_jinja_safe(block))
     return "\n".join(parts)
 
