@@ -9,6 +9,7 @@ import pytest
 
 from dustscene.mocks.attenuation import ebv_effective, ebv_from_tau_v, effective_attenuation
 from dustscene.mocks.scene import render_scene
+from dustscene.mocks.sed_link import band_k
 from dustscene.mocks.suite import draw_scene_params, validate_suite
 from dustscene.mocks.transfer import COMPONENTS, render_raw
 
@@ -76,10 +77,6 @@ def test_edge_on_more_attenuated_than_face_on(small_suite) -> None:
 
 @pytest.mark.parametrize("law", ["calzetti00", "ccm89"])
 def test_integrated_attenuation_decreases_to_the_red(small_suite, law: str) -> None:
-    pytest.importorskip("dustscene.sed.dust")
-    pytest.importorskip("speclite")
-    from dustscene.mocks.sed_link import band_k
-
     suite = validate_suite(small_suite)
     k_bands, k_v = band_k(law, suite)
     p = draw_scene_params(suite, 2, seed=5)
