@@ -3,7 +3,6 @@ the laptop default stays CPU-only, the Slurm profile hard-codes no site setting.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import subprocess
@@ -11,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import snakemake_executor_plugin_slurm  # noqa: F401  (a pinned dependency: never a skip)
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
@@ -93,8 +93,6 @@ def test_slurm_profile_settings() -> None:
         assert not {"slurm_partition", "slurm_account"} & set(rres), f"site setting in {rule}"
 
 
-@pytest.mark.skipif(importlib.util.find_spec("snakemake_executor_plugin_slurm") is None,
-                    reason="snakemake-executor-plugin-slurm is not installed")
 def test_slurm_profile_dry_run(tmp_path: Path) -> None:
     """Snakemake accepts every key of the Slurm profile and evaluates its resources."""
     env = {**os.environ, "DUSTSCENE_SLURM_PARTITION": "somepart"}
