@@ -89,8 +89,10 @@ rule sweep:
         rules.sweep_summary.output,
 
 
+# The summary is a few seconds of reading JSON and plotting: never a cluster job.
 localrules:
     sweep,
+    sweep_summary,
 
 
 
