@@ -44,14 +44,24 @@ def test_flow_matches_analytic_linear_gaussian_posterior(passes: int | None, sch
 
 
 def test_torch_device_falls_back_to_cpu_and_honours_override(monkeypatch) -> None:
-    import torch
-
+    """Where flows train (sedflow/train.py docstring): DUSTSCENE_TORCH_DEVICE if set (spaces
+    stripped), else cuda exactly when a GPU is visible; the result places a tensor there."""
     from dustscene.sedflow.train import torch_device
 
     monkeypatch.delenv("DUSTSCENE_TORCH_DEVICE", raising=False)
-    assert torch_device() == ("cuda" if torch.cuda.is_available() else "cpu")
-    monkeypatch.setenv("DUSTSCENE_TORCH_DEVICE", "cpu")
-    assert torch_device() == "cpu"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert torch.zeros(3, device=torch_device()).device == torch.device("cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # a visible GPU is used
+    assert torch.device(torch_device()).type == "cuda"
+    # the override wins over a visible GPU; 'meta' is a real device this machine always has
+    monkeypatch.setenv("DUSTSCENE_TORCH_DEVICE", " meta ")
+    assert torch.zeros(3, device=torch_device()).device.type == "meta"
+    monkeypatch.setenv("DUSTSCENE_TORCH_DEVICE", "")  # empty = unset: the default again
+    assert torch.device(torch_device()).type == "cuda"
+    # an invalid override is not silently replaced by a default: placing a tensor fails
+    monkeypatch.setenv("DUSTSCENE_TORCH_DEVICE", "gpu0")
+    with pytest.raises(RuntimeError, match="gpu0"):
+        torch.zeros(3, device=torch_device())
 
 
 def test_unknown_schedule_is_refused() -> None:
