@@ -364,3 +364,79 @@ def test_flow_ensemble_matrix(flow_files: Path, tmp_path: Path, case: str) -> No
         load_ensemble(manifest)
     named = weights if which == "pt" else manifest
     assert str(named) in str(err.value) and word in str(err.value), str(err.value)
+
+
+# --- a band with no data: the real HSC cutout with its i-band variance zeroed ---------------
+def _cutout_without_i_variance(cutout: Path, out: Path) -> Path:
+    with np.load(cutout, allow_pickle=False) as z:
+        d = {k: z[k] for k in z.files}
+    i = list(d["filters"]).index("i")
+    d["variance"][i] = 0.0  # zero variance = "no data": the whole band is empty
+    np.savez(out, **d)
+    return out
+
+
+def test_zero_variance_pixels_are_no_data_but_an_empty_band_stops(
+    tmp_path: Path, hsc_cutout_path: Path
+) -> None:
+    """Zero variance marks single pixels as "no data" (ignored like masked ones); a band with
+    no valid pixel at all would silently drop out of the fit, so it stops, naming file and band."""
+    with np.load(hsc_cutout_path, allow_pickle=False) as z:
+        d = {k: z[k] for k in z.files}
+    d["variance"][2, 10:14, 10:14] = 0.0  # a few pixels without data: still a valid cutout
+    few = tmp_path / "few_zero.npz"
+    np.savez(few, **d)
+    data = load_observation(few, mask_bits=415)
+    assert data.bad[2, 10:14, 10:14].all() and not data.bad[2].all()
+    assert np.all(data.variance[data.bad] == 0.0)
+
+    bad = _cutout_without_i_variance(hsc_cutout_path, tmp_path / "no_i_variance.npz")
+    for mask_bits in (None, 415):
+        with pytest.raises(ValueError) as err:
+            load_observation(bad, mask_bits=mask_bits)
+        msg = str(err.value)
+        assert isinstance(err.value, ObservationError)
+        assert str(bad) in msg and "band(s) 'i'" in msg and "no valid pixel" in msg, msg
+        assert "'g'" not in msg and "'z'" not in msg, msg  # only the empty band is named
+
+    with np.load(hsc_cutout_path, allow_pickle=False) as z:
+        d = {k: z[k] for k in z.files}
+    d["mask"][3] = 1  # every z-band pixel masked: the same stop, naming z
+    masked = tmp_path / "z_masked.npz"
+    np.savez(masked, **d)
+    with pytest.raises(ObservationError, match=r"band\(s\) 'z' have no valid pixel") as err:
+        load_observation(masked)
+    assert str(masked) in str(err.value)
+
+
+def test_workflow_fit_of_a_band_without_data_exits_nonzero(
+    tmp_path: Path, hsc_cutout_path: Path
+) -> None:
+    """The fit rule as a user runs it: non-zero exit, the file and the band named, no fit file."""
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    repo = Path(__file__).resolve().parents[2]
+    obs = _cutout_without_i_variance(hsc_cutout_path, tmp_path / "no_i_variance.npz")
+    cfg = yaml.safe_load((repo / "config" / "ci.yaml").read_text())
+    cfg["mocks"]["n_scenes"] = 1
+    cfg["observations"] = [{"name": "noi", "path": str(obs)}]
+    cfg_path = tmp_path / "config.yaml"
+    cfg_path.write_text(yaml.safe_dump(cfg))
+    work = tmp_path / "work"
+    work.mkdir()
+    snakemake = Path(sys.executable).parent / "snakemake"
+    res = subprocess.run(
+        [str(snakemake), "-s", str(repo / "Snakefile"), "--directory", str(work),
+         "--workflow-profile", "none", "--cores", "1", "results/fits/noi.h5",
+         "--configfile", str(cfg_path)],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    log = work / "results" / "logs" / "fit" / "noi.log"
+    text = res.stdout + res.stderr + (log.read_text() if log.exists() else "")
+    assert res.returncode != 0, text[-3000:]
+    assert str(obs) in text and "band(s) 'i' have no valid pixel" in text, text[-3000:]
+    assert not (work / "results" / "fits" / "noi.h5").exists()

@@ -164,6 +164,9 @@ def load_observation(
 ) -> ObservationData:
     """Read an .npz cutout or a mock .h5 and validate it; raises ObservationError on bad input.
 
+    Pixels with zero variance are "no data" (treated as masked); negative or unmasked
+    non-finite variance is an error, and so is a band with no valid pixel at all.
+
     `mask_bits`: None means any nonzero mask value is bad (the contract); an int keeps only
     those bits as bad (HSC masks carry informational planes such as DETECTED).
     """
@@ -222,9 +225,19 @@ def load_observation(
         raise ObservationError(
             path, f"negative variance in {int(np.count_nonzero(variance < 0))} pixels"
         )
+    # zero variance is the "no data" convention (e.g. outside a coadd's footprint): such pixels
+    # are ignored like masked ones, but a band left with no valid pixel would silently drop out
+    # of the fit, so that stops here
     bad = bad | ~(variance > 0)
     if bad.all():
-        raise ObservationError(path, "every pixel is masked")
+        raise ObservationError(path, "every pixel is masked or has zero variance")
+    empty = [b for b, band_bad in zip(bands, bad, strict=True) if band_bad.all()]
+    if empty:
+        raise ObservationError(
+            path,
+            f"band(s) {', '.join(map(repr, empty))} have no valid pixel (every pixel masked "
+            "or with zero variance)",
+        )
     centers = raw.get("centers")
     if centers is not None:
         ny, nx = images.shape[1:]
