@@ -83,7 +83,8 @@ def _masked_half(prior: ScorePrior, seed: int, redshift_range: tuple[float, floa
 
 @pytest.mark.slow
 def test_masked_half_is_prior_dominated(trained) -> None:
-    """The issue's criterion on a resolved galaxy, and the PSF strip on a compact one.
+    """Sampson & Melchior 2023's masked-half criterion (>= 90 % of the masked pixels
+    prior-dominated) on a resolved galaxy, and the PSF strip on a compact one.
 
     At t = 0.02, F_P saturates near 1 / sigma_t^2 ~ 50 (peak-normalised units) while the
     data's F_L through the PSF is 2e3, 5e2, 7e1 in the three columns next to the mask edge
@@ -94,24 +95,36 @@ def test_masked_half_is_prior_dominated(trained) -> None:
     """
     model, held = trained
     prior = ScorePrior(model, temperature=0.02)
-    # resolved: z 0.03-0.05, r50 11.2 px = 2.2 FWHM (5.2 px); measured: 92.3 % masked,
-    # 0 % unmasked
+    # resolved: z 0.03-0.05, r50 ~2.2 FWHM (5.2 px)
     resolved = _masked_half(prior, 22, (0.03, 0.05))
-    assert resolved["resolution_r50_over_fwhm"] > 2.0
+    assert resolved["resolution_r50_over_fwhm"] > 2.0  # the regime named in the docstring
+    # Sampson & Melchior 2023's criterion: >= 90 % of the masked pixels prior-dominated
     assert resolved["prior_dominated_masked"] >= 0.9
-    assert resolved["prior_dominated_unmasked"] <= 0.3
     assert resolved["prior_dominated_masked_interior"] >= 0.9
-    # where the prior decides, its errors are large: rho must flag them (measured 0.93)
-    assert resolved["auc_large_error"] >= 0.8
-    # compact: z 0.1-0.15, r50 8.6 px = 1.7 FWHM; measured 77.6 % of all masked on-source
-    # pixels, 100 % beyond 2 FWHM from the edge, 0 % unmasked, AUC 0.889
+    _check_common(resolved)
+    # compact: z 0.1-0.15, r50 ~1.7 FWHM: the PSF strip is a larger share of the masked half
     compact = _masked_half(prior, 21, (0.1, 0.15))
     assert compact["resolution_r50_over_fwhm"] < resolved["resolution_r50_over_fwhm"]
+    # beyond 2 FWHM from the mask edge no data reach in: the 90 % criterion holds there
     assert compact["prior_dominated_masked_interior"] >= 0.9
-    assert compact["prior_dominated_masked"] >= 0.7
-    assert compact["data_dominated_strip_pixels"] <= compact["interior_edge_pixels"]
-    assert compact["auc_large_error"] >= 0.75
-    assert compact["prior_dominated_unmasked"] <= 0.3
+    # so over all masked pixels at least 90 % of the interior's share is prior-dominated
+    share = compact["n_masked_interior_on_source"] / compact["n_masked_on_source"]
+    assert compact["prior_dominated_masked"] >= 0.9 * share, (compact, share)
+    _check_common(compact)
+
+
+def _check_common(out: dict) -> None:
+    # the data reach into the mask only through the PSF: within the 2 FWHM edge band
+    assert out["data_dominated_strip_pixels"] <= out["interior_edge_pixels"]
+    # the unmasked half at peak S/N 200 is the data's: the 90 % criterion mirrored
+    assert out["prior_dominated_unmasked"] <= 0.1
+    # rho flags the large errors better than chance: AUC above 0.5 by 3 times its null
+    # standard error, sqrt((n1 + n0 + 1) / (12 n1 n0)) (Hanley & McNeil 1982)
+    n_m, n_u = out["n_masked_on_source"], out["n_unmasked_on_source"]
+    n1 = out["large_error_fraction_masked"] * n_m + out["large_error_fraction_unmasked"] * n_u
+    n0 = n_m + n_u - n1
+    assert n1 >= 1 and n0 >= 1, out
+    assert out["auc_large_error"] > 0.5 + 3 * np.sqrt((n1 + n0 + 1) / (12 * n1 * n0)), out
 
 
 @pytest.mark.slow
