@@ -20,16 +20,18 @@ COLOURS = {"pass": "tab:green", "FAIL": "tab:red", "reported": "tab:blue"}
 
 
 def _draw_target(ax: Any, target: Target) -> None:  # noqa: ANN401 - a matplotlib Axes
-    """Shade the allowed band of a target and draw its finite bounds as dashed lines."""
+    """Shade the allowed band of a target within the panel's y range; dash its finite bounds."""
     low, high = target.band()
     if low is None and high is None:
         return
     for bound in (low, high):
         if bound is not None:
             ax.axhline(bound, color="0.3", ls="--", lw=1)
-    lo = low if low is not None else -1e30
-    hi = high if high is not None else 1e30
-    ax.axhspan(lo, hi, color="tab:green", alpha=0.08, lw=0)
+    ymin, ymax = ax.get_ylim()
+    lo = max(low, ymin) if low is not None else ymin
+    hi = min(high, ymax) if high is not None else ymax
+    if lo < hi:
+        ax.axhspan(lo, hi, color="tab:green", alpha=0.08, lw=0)
 
 
 def _panel(ax: Any, seeds: Sequence[str], metric: Mapping[str, Any], target: Target) -> None:  # noqa: ANN401
