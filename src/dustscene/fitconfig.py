@@ -7,16 +7,24 @@ from typing import Any
 DEFAULTS: dict[str, Any] = {
     "morphology": "free",  # sersic | bulge_disk | free | wavelet
     "bulge_fraction": 0.4,  # bulge_disk: initial bulge share of each source's flux
+    "free_part": False,  # bulge_disk: a third part of free pixels (arms, clumps), own spectrum
+    "free_part_fraction": 0.1,  # its initial share of the flux
     "halo_snr": 0.0,  # free/wavelet: sources with peak S/N above this get a Sersic halo part
     "halo_fraction": 0.3,  # initial halo share of the flux
-    "spectrum": "free",  # free | blackbody | latent (the spectrum prior's latents, needs z)
+    "spectrum": "free",  # free | blackbody | sed (dust-free SED model, needs z) | latent
+    "ssp_table": None,  # sed: path of the SSP table (.h5); the workflow sets it
     "spectrum_prior": None,  # latent: path of the trained prior (.eqx); the workflow sets it
     "point_sources": [],  # catalog/detection indices modelled as PSF-shaped sources
-    "dust": "none",  # none | smooth | free | wavelet
+    "dust": "none",  # none | smooth | free | wavelet | resolved
+    "dust_geometry": "screen",  # screen: exp(-tau) | partial: (1 - c) + c exp(-tau), c fitted
+    "covering_init": 0.8,  # partial: initial covered fraction c
+    "dust_spacing": None,  # resolved: node spacing in pixels (None: half the PSF FWHM)
+    "dust_smoothness": 0.03,  # resolved: prior sigma of E(B-V) differences between neighbours
+    "dust_level": 0.5,  # resolved: prior sigma of each node's E(B-V) (weak pull to no dust)
     "dust_law": "calzetti",  # calzetti | ccm89 | charlot_fall | kriek_conroy
     "dust_free_opacity": False,  # True: s_d free with the i band pinned to k(i)/k(i)=1
     "ebv_init": 0.05,
-    "redshift": None,  # law at pivot / (1 + z); None: the file's `redshift` attribute, else 0
+    "redshift": None,  # rest frame of the law; None: the file's `redshift` attribute, else 0
     "sky": True,
     "mask_bits": None,  # None: nonzero mask = bad (contract); int: only these bits are bad
     "box_half_size": 0,  # 0: from moments (4 sigma, 6-25 px)
@@ -26,6 +34,9 @@ DEFAULTS: dict[str, Any] = {
     "oversample": 4,
     "wavelet_scales": 3,
     "model_psf_sigma": None,  # None: min(0.8, 0.6 x narrowest observed PSF sigma) pixels
+    "clumps": False,  # also model compact peaks on top of the sources as point sources
+    "clump_snr": 5.0,  # clumps: significance of a peak in the high-passed detection image
+    "max_clumps": 30,
     "detect_threshold": 5.0,
     "detect_extra": False,  # also model detected peaks that the catalogue lacks
     "extra_separation": 5.0,  # pixels from every catalogue entry for a peak to count as missed

@@ -37,8 +37,8 @@ def test_preconditioned_lbfgs_reaches_the_same_minimum_in_fewer_steps():
     fast = fit(start, noisy, FitSettings(adam_steps=0, lbfgs_steps=400))
     print("steps plain", int(plain.n_steps), "preconditioned", int(fast.n_steps))
     assert bool(fast.converged)
-    # chi2 / 2 of ~5000 pixels: 0.05 is far below a chi2/dof change of 1e-4
-    assert float(fast.loss) <= float(plain.loss) + 0.05
+    # chi2 / 2 of ~5000 pixels: 0.1 is a chi2/dof change of 4e-5, below the fits' 1e-4 rtol scale
+    assert float(fast.loss) <= float(plain.loss) + 0.1
     assert int(fast.n_steps) < int(plain.n_steps)
 
 
@@ -47,7 +47,7 @@ def test_fit_batch_map_equals_one_fit_per_scene():
     truth = dusty_galaxy(frame, fluxes=(30.0, 60, 90, 120, 150), ebv=0.2)
     clean = noiseless_observation(truth)
     batch = [_noisy(truth, clean, s) for s in (2, 3)]
-    settings = FitSettings(adam_steps=0, lbfgs_steps=300, window=5)
+    settings = FitSettings(adam_steps=0, lbfgs_steps=800, window=5, rtol=1e-12, atol=1e-9)
     u0 = np.tile(np.asarray(to_vector(truth)), (2, 1))
     mapped = fit_batch(truth, batch, u0, settings, method="map")
     again = fit_batch(truth, batch, u0, settings, method="map")

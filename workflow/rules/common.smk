@@ -41,11 +41,13 @@ def fit_input(wildcards):
 
 
 SPECTRUM_PRIOR_MODEL = "results/spectra/spectrum_prior.eqx"
+SSP_TABLE = "results/sed/ssp_table.h5"
 
 
 def fit_settings(wildcards):
     """Fit settings of a scene: fit.mocks, or fit.observations under the entry's own `fit`;
-    `spectrum: latent` fits get the workflow's trained spectrum prior."""
+    `spectrum: latent` fits get the workflow's trained spectrum prior, `spectrum: sed` fits its
+    SSP table."""
     if wildcards.scene in OBS:
         own = next(o for o in config["observations"] if o["name"] == wildcards.scene)
         cfg = {**config["fit"]["observations"], **own.get("fit", {})}
@@ -53,11 +55,17 @@ def fit_settings(wildcards):
         cfg = dict(config["fit"]["mocks"])
     if cfg.get("spectrum") == "latent":
         cfg["spectrum_prior"] = SPECTRUM_PRIOR_MODEL
+    if cfg.get("spectrum") == "sed":
+        cfg["ssp_table"] = SSP_TABLE
     return cfg
 
 
 def fit_spectrum_prior(wildcards):
-    """The spectrum prior's files when this scene's fit uses `spectrum: latent`, else none."""
-    if fit_settings(wildcards).get("spectrum") == "latent":
+    """The files a scene's spectra need: the spectrum prior (`spectrum: latent`) or the SSP
+    table (`spectrum: sed`), else none."""
+    spectrum = fit_settings(wildcards).get("spectrum")
+    if spectrum == "latent":
         return [SPECTRUM_PRIOR_MODEL, SPECTRUM_PRIOR_MODEL.replace(".eqx", ".json")]
+    if spectrum == "sed":
+        return [SSP_TABLE]
     return []

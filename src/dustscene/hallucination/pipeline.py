@@ -16,6 +16,7 @@ from dustscene.io.atomic import atomic_path
 from dustscene.mocks import MockScene
 from dustscene.priors.map_fit import render
 from dustscene.priors.prior import ScorePrior
+from dustscene.sed.dust import MAG_PER_TAU
 
 from .analysis import (
     FitSettings,
@@ -26,8 +27,6 @@ from .analysis import (
     masked_half,
     observation,
 )
-
-MAG_PER_TAU = 1.0857
 
 
 def tau_from_ebv(ebv: np.ndarray, k_bands: np.ndarray) -> jnp.ndarray:

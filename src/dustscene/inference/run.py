@@ -17,13 +17,17 @@ from dustscene.fitconfig import DEFAULTS
 from dustscene.io.fitfile import write_fit
 from dustscene.io.observations import load_observation
 from dustscene.scene.component import parts
+from dustscene.scene.dust import GEOMETRIES
 from dustscene.scene.observation import Observation
 from dustscene.scene.parameters import constrained_vector, free_parameters, n_free, parameter_schema
 from dustscene.scene.scene import Scene
 
+from .dustfisher import DustFisherMaps, dust_fisher_maps
 from .fit import FitResult, FitSettings, fit
-from .initialize import build_scene
+from .initialize import build_scene, fit_redshift
 from .laplace import laplace
+
+DUST_MAPS = ("none", "smooth", "free", "wavelet", "resolved")
 
 
 def use_compilation_cache(directory: str | Path) -> None:
@@ -44,10 +48,13 @@ def resolve_config(config: dict[str, Any] | None) -> dict[str, Any]:
     if unknown:
         raise ValueError(f"unknown fit config keys: {sorted(unknown)}")
     cfg.update(config or {})
-    if cfg["spectrum"] not in ("free", "blackbody", "latent"):
+    if cfg["spectrum"] not in ("free", "blackbody", "sed", "latent"):
         raise ValueError(
-            f"fit config key 'spectrum': {cfg['spectrum']!r} is not free, blackbody or latent"
+            f"fit config key 'spectrum': {cfg['spectrum']!r} is not free, blackbody, sed or latent"
         )
+    for key, valid in (("dust", DUST_MAPS), ("dust_geometry", GEOMETRIES)):
+        if cfg[key] not in valid:
+            raise ValueError(f"fit config key {key!r}: {cfg[key]!r} is not one of {valid}")
     if cfg["spectrum"] == "latent" and not cfg["spectrum_prior"]:
         raise ValueError("fit config 'spectrum: latent' needs 'spectrum_prior' (a .eqx path)")
     return cfg
@@ -64,7 +71,11 @@ def settings_from(cfg: dict[str, Any]) -> FitSettings:
 
 
 def fit_product(
-    scene: Scene, observation: Observation, result: FitResult, sigma: np.ndarray | None = None
+    scene: Scene,
+    observation: Observation,
+    result: FitResult,
+    sigma: np.ndarray | None = None,
+    dust_maps: DustFisherMaps | None = None,
 ) -> dict[str, Any]:
     """Everything the fit file holds, as numpy arrays and plain values."""
     fitted = result.scene
@@ -104,6 +115,13 @@ def fit_product(
         "model_frame": np.asarray(fitted()),
         "ebv": np.asarray(ebv),
         "sky": np.asarray(fitted.sky_levels()),
+        "dust_maps": {} if dust_maps is None else {
+            "ebv_sigma": dust_maps.ebv_sigma,
+            "rho": dust_maps.rho,
+            "delta_fisher": dust_maps.delta_fisher,
+            "fisher_prior": dust_maps.fisher_prior,
+            "fisher_likelihood": dust_maps.fisher_likelihood,
+        },
         "ebv_calibrated": bool(calibrated),
         "residuals": np.where(w > 0, np.asarray(observation.data) - model, 0.0),
         "weights": w,
@@ -165,7 +183,8 @@ def run_fit_file(
     if cfg["laplace"]:
         lap = laplace(scene, obs, result.u, max_dense=cfg["laplace_max_dense"])
         sigma, method = np.asarray(lap.sigma), lap.method
-    product = fit_product(scene, obs, result, sigma)
+    maps = dust_fisher_maps(scene, obs, result.u) if cfg["dust"] == "resolved" else None
+    product = fit_product(scene, obs, result, sigma, maps)
     if cfg["hmc"]:
         from .sample import prior_parameters, sample
 
@@ -182,8 +201,11 @@ def run_fit_file(
             product["sample_diagnostics"] = {"r_hat": smp.r_hat, "ess": smp.ess}
         else:
             log.warning("hmc requested but no parameter carries a prior; skipped")
+    redshift, redshift_source = fit_redshift(cfg, data)
     product["attrs"].update(
         {
+            "redshift": redshift,
+            "redshift_source": redshift_source,
             "wall_seconds": time.perf_counter() - t0,
             "fit_seconds": float(result.wall_seconds),
             "laplace_method": method,

@@ -36,6 +36,9 @@ def write_fit(path: str | Path, product: dict[str, Any]) -> None:
                 f.create_dataset("model/sky", data=np.asarray(product["sky"], np.float64))
             f.create_dataset("model/frame", data=np.asarray(product["model_frame"], np.float32))
             f.create_dataset("dust/ebv", data=np.asarray(product["ebv"], np.float32))
+            for key, arr in product.get("dust_maps", {}).items():
+                # resolved dust: E(B-V) sigma, Fisher diagonals and rho per pixel (NaN off-map)
+                f.create_dataset(f"dust/{key}", data=np.asarray(arr, np.float32))
             f["dust"].attrs["calibrated"] = bool(product.get("ebv_calibrated", True))
             f.create_dataset("residuals", data=np.asarray(product["residuals"], np.float32))
             f.create_dataset("observed/weights", data=np.asarray(product["weights"], np.float32))

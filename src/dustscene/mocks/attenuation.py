@@ -14,8 +14,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from dustscene.sed.dust import MAG_PER_TAU  # A = 1.0857 tau
+
 F64 = NDArray[np.float64]
-MAG_PER_TAU = 2.5 / np.log(10.0)  # 1.0857: A = 1.0857 tau
 
 
 def ebv_from_tau_v(tau_v: F64, k_v: float) -> F64:

@@ -7,7 +7,6 @@ zero point) and per-band k = A_lambda / E(B-V). This module produces them from d
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Callable
 from typing import Any
@@ -17,7 +16,6 @@ from numpy.typing import NDArray
 
 F64 = NDArray[np.float64]
 ComponentFluxesFn = Callable[[dict[str, dict[str, Any]], dict[str, Any]], dict[str, F64]]
-WAVE_V_AA = 5500.0
 # toy f_nu slopes (f_nu ~ lambda^slope) and counts per 1e10 M_sun at z ~ 0.15, zero point 27
 _TOY_SLOPE = {"bulge": 2.0, "disk": 1.0, "clumps": -0.3}
 _TOY_LIGHT_PER_MASS = {"bulge": 1.0, "disk": 2.0, "clumps": 8.0}
@@ -26,31 +24,11 @@ _TOY_COUNTS_I = 1.0e4
 
 
 def band_k(law: str, suite: dict[str, Any], redshift: float = 0.0) -> tuple[F64, float]:
-    """k_b and k_V (5500 A) of `law` in the galaxy's rest frame, via dustscene.sed.
+    """k_b and k_V of `law` in the galaxy's rest frame for the suite's survey and bands
+    (`dustscene.sed.dust.band_k`, the one home of the law's band evaluation)."""
+    from dustscene.sed.dust import band_k as sed_band_k
 
-    The dust sits in the galaxy, so each band's effective wavelength is divided by (1 + z).
-    """
-    k_b, k_v = _band_k(law, str(suite["survey"]), tuple(suite["bands"]), float(redshift))
-    return np.array(k_b), k_v
-
-
-@functools.lru_cache(maxsize=16)
-def _effective_wavelengths(survey: str, bands: tuple[str, ...]) -> tuple[float, ...]:
-    """Cached: loading filter curves costs ~0.2 s, a scene ~0.15 s."""
-    from dustscene.sed.filters import effective_wavelength, load_filters
-
-    return tuple(float(w) for w in np.asarray(effective_wavelength(load_filters(survey, bands))))
-
-
-def _band_k(
-    law: str, survey: str, bands: tuple[str, ...], redshift: float
-) -> tuple[tuple[float, ...], float]:
-    from dustscene.sed.dust import k_lambda
-
-    wave = np.asarray(_effective_wavelengths(survey, bands), dtype=np.float64) / (1.0 + redshift)
-    k_b = np.asarray(k_lambda(law, wave), dtype=np.float64)
-    k_v = float(np.asarray(k_lambda(law, np.asarray([WAVE_V_AA])))[0])
-    return tuple(float(v) for v in k_b), k_v
+    return sed_band_k(law, str(suite["survey"]), tuple(suite["bands"]), float(redshift))
 
 
 def toy_component_fluxes(sed: dict[str, dict[str, Any]], suite: dict[str, Any]) -> dict[str, F64]:

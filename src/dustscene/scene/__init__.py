@@ -6,6 +6,8 @@ from .component import parts as parts
 from .component import with_dust as with_dust
 from .dust import Dust as Dust
 from .dust import law_k as law_k
+from .dustmap import NodeMap as NodeMap
+from .dustmap import SmoothnessPrior as SmoothnessPrior
 from .frame import Frame as Frame
 from .frame import model_psf_sigma as model_psf_sigma
 from .morphology import FreeMorphology as FreeMorphology
@@ -32,7 +34,6 @@ from .scene import Scene as Scene
 from .scene import Sky as Sky
 from .spectrum import BlackBodySpectrum as BlackBodySpectrum
 from .spectrum import FreeSpectrum as FreeSpectrum
-from .spectrum import effective_wavelengths as effective_wavelengths
 from .spectrum import filter_curves as filter_curves
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "FreeMorphology",
     "FreeSpectrum",
     "Interval",
+    "NodeMap",
     "Observation",
     "Parameter",
     "PointSourceMorphology",
@@ -52,11 +54,11 @@ __all__ = [
     "Scene",
     "SersicMorphology",
     "Sky",
+    "SmoothnessPrior",
     "Source",
     "WaveletMorphology",
     "box_around",
     "constrained_vector",
-    "effective_wavelengths",
     "filter_curves",
     "free_parameters",
     "from_vector",

@@ -1,4 +1,4 @@
-"""Components: spectrum x morphology, optionally attenuated by a dust screen exp(-s_d m_d)."""
+"""Components: spectrum x morphology, optionally attenuated by dust (`scene.dust.Dust`)."""
 
 from __future__ import annotations
 
@@ -42,8 +42,8 @@ def render_sum(components, frame: Frame, *, dust: bool = True) -> Float[Array, "
 
 
 class Component(eqx.Module):
-    """One emitter: `spectrum()` [band] times `morphology(frame)` [y, x], times exp(-tau)
-    if dusty."""
+    """One emitter: `spectrum()` [band] times `morphology(frame)` [y, x], times the dust's
+    transmission if dusty."""
 
     spectrum: Any
     morphology: Any
@@ -52,7 +52,7 @@ class Component(eqx.Module):
     def __call__(self, frame: Frame, *, dust: bool = True) -> Float[Array, "band y x"]:
         cube = self.spectrum()[:, None, None] * self.morphology(frame)[None]
         if dust and self.dust is not None:
-            cube = cube * jnp.exp(-self.dust.tau(frame))
+            cube = cube * self.dust.transmission(frame)
         return cube
 
 
@@ -64,8 +64,8 @@ def with_dust(component: Component, dust: Dust) -> Component:
 class Source(eqx.Module):
     """Several (spectrum, morphology) parts behind one dust screen, e.g. bulge + disk.
 
-    `shared_center`: every part's morphology uses the first part's centre (the others' centre
-    parameters are fixed and ignored), so a bulge and a disk cannot drift apart.
+    `shared_center`: every part's morphology that has a centre uses the first part's (the others'
+    centre parameters are fixed and ignored), so a bulge and a disk cannot drift apart.
     """
 
     spectra: tuple
@@ -79,6 +79,8 @@ class Source(eqx.Module):
         morphs = list(morphologies)
         if shared_center:
             for k in range(1, len(morphs)):
+                if not hasattr(morphs[k], "center"):  # free pixels have no centre to tie
+                    continue
                 c = morphs[k].center
                 morphs[k] = eqx.tree_at(
                     lambda m: m.center, morphs[k], dataclasses.replace(c, fixed=True)
@@ -93,13 +95,16 @@ class Source(eqx.Module):
         morphs = list(self.morphologies)
         if self.shared_center:
             c = morphs[0].center
-            morphs = [morphs[0]] + [eqx.tree_at(lambda m: m.center, m, c) for m in morphs[1:]]
+            morphs = [morphs[0]] + [
+                eqx.tree_at(lambda m: m.center, m, c) if hasattr(m, "center") else m
+                for m in morphs[1:]
+            ]
         return [Component(s, m) for s, m in zip(self.spectra, morphs, strict=True)]
 
     def __call__(self, frame: Frame, *, dust: bool = True) -> Float[Array, "band y x"]:
         cube = render_sum(self.parts(), frame)
         if dust and self.dust is not None:
-            cube = cube * jnp.exp(-self.dust.tau(frame))
+            cube = cube * self.dust.transmission(frame)
         return cube
 
 

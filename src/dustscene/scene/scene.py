@@ -7,6 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
+from dustscene.sed.dust import MAG_PER_TAU
+
 from .component import Component, render_sum
 from .frame import Frame
 from .parameters import Parameter, Real, value
@@ -44,21 +46,24 @@ class Scene(eqx.Module):
 
     def ebv_map(self) -> tuple[Float[Array, "y x"], bool]:
         """Dust map on the pixel grid (flux-weighted over dusty components) and whether it is
-        E(B-V).
-        """
-        num = jnp.zeros(self.frame.shape)
-        den = jnp.zeros(self.frame.shape)
-        calibrated = True
-        for comp in self.components:
-            if comp.dust is None:
-                continue
-            w = jnp.sum(comp(self.frame, dust=False), axis=0)
-            num = num + w * comp.dust.map(self.frame)
-            den = den + w
-            calibrated = calibrated and comp.dust.calibrated
-        if not any(c.dust is not None for c in self.components):
-            return num, True
-        single = [c for c in self.components if c.dust is not None]
-        if len(single) == 1:
-            return single[0].dust.map(self.frame), calibrated
+        E(B-V). A law-calibrated component reports its effective E(B-V), the least-squares screen
+        sum_b k_b A_b / sum_b k_b^2 of its attenuation (the definition of the mocks'
+        `truth/ebv_effective`); for a full screen that is its map."""
+        dusty = [c for c in self.components if c.dust is not None]
+        if not dusty:
+            return jnp.zeros(self.frame.shape), True
+        maps, weights = [], []
+        for comp in dusty:
+            if comp.dust.calibrated:
+                k = comp.dust.opacity() * MAG_PER_TAU
+                ebv = jnp.tensordot(k, comp.dust.attenuation(self.frame), 1) / jnp.sum(k * k)
+            else:
+                ebv = comp.dust.map(self.frame)
+            maps.append(ebv)
+            weights.append(jnp.sum(comp(self.frame, dust=False), axis=0))
+        calibrated = all(c.dust.calibrated for c in dusty)
+        if len(dusty) == 1:
+            return maps[0], calibrated
+        num = sum(w * m for w, m in zip(weights, maps, strict=True))
+        den = sum(weights)
         return jnp.where(den > 0, num / jnp.where(den > 0, den, 1.0), 0.0), calibrated

@@ -104,10 +104,3 @@ def filter_curves(
         pairs = zip(wave, curves, strict=True)
         trans = np.stack([np.interp(w, c.wavelength, c.response) for w, c in pairs])
         return wave, trans
-
-
-def effective_wavelengths(wave: np.ndarray, trans: np.ndarray) -> np.ndarray:
-    """Pivot wavelength per band (Angstrom)."""
-    num = np.trapezoid(trans * wave, wave, axis=-1)
-    den = np.trapezoid(trans / wave, wave, axis=-1)
-    return np.sqrt(num / den)

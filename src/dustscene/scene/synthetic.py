@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from dustscene.sed.dust import MAG_PER_TAU, band_k
+
 from .component import Component
 from .dust import Dust
 from .frame import Frame
@@ -16,7 +18,8 @@ from .scene import Scene
 from .spectrum import FreeSpectrum
 
 BANDS = ("g", "r", "i", "z", "y")
-CALZETTI_OPACITY = np.array([4.66, 3.53, 2.69, 2.22, 1.94]) / 1.0857
+# s_d = k_b / 1.0857 of Calzetti et al. (2000) at the HSC bands in the observed frame
+CALZETTI_OPACITY = band_k("calzetti00", "hsc", BANDS)[0] / MAG_PER_TAU
 SIGMA = np.array([0.03, 0.04, 0.05, 0.1, 0.2])
 
 

@@ -6,12 +6,16 @@ All wavelengths are in Angstrom (rest frame). Every law is finite and non-negati
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+import math
+from collections.abc import Callable, Sequence
 
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 WAVE_V = 5500.0  # Angstrom: the V-band reference of every tau_V in this package
+MAG_PER_TAU = 2.5 / math.log(10.0)  # A_lambda = 1.0857 tau_lambda: magnitudes per optical depth
 WAVE_B = 4400.0  # Angstrom: B-band reference used to define R_V of a pure power law
 
 
@@ -122,9 +126,12 @@ LAWS: dict[str, Callable[[Float[ArrayLike, "*w"]], Float[Array, "*w"]]] = {
 }
 
 
+ALIASES = {"calzetti": "calzetti00", "ccm": "ccm89", "cardelli": "ccm89", "cf00": "charlot_fall"}
+
+
 def _law(law: str) -> Callable[[Float[ArrayLike, "*w"]], Float[Array, "*w"]]:
     try:
-        return LAWS[law]
+        return LAWS[ALIASES.get(law, law)]
     except KeyError:
         raise ValueError(
             f"unknown attenuation law {law!r}; valid laws: {sorted(LAWS)}"
@@ -140,3 +147,30 @@ def tau_ratio(law: str, wave: Float[ArrayLike, "*w"]) -> Float[Array, "*w"]:
     """tau_lambda / tau_V = k(lambda) / k(5500 A): multiply by a V-band optical depth."""
     fn = _law(law)
     return fn(wave) / fn(WAVE_V)
+
+
+@functools.lru_cache(maxsize=32)
+def _band_wavelengths(survey: str, bands: tuple[str, ...]) -> tuple[float, ...]:
+    """Observed-frame photon-weighted effective wavelengths (cached: filter loading ~0.2 s)."""
+    from .filters import effective_wavelength, load_filters
+
+    return tuple(float(w) for w in np.asarray(effective_wavelength(load_filters(survey, bands))))
+
+
+def band_wavelengths(survey: str, bands: Sequence[str], redshift: float = 0.0) -> np.ndarray:
+    """Rest-frame wavelengths (Angstrom) at which every band's attenuation is evaluated: the
+    photon-weighted effective wavelength divided by 1 + z (the dust sits in the galaxy)."""
+    return np.asarray(_band_wavelengths(survey, tuple(bands))) / (1.0 + float(redshift))
+
+
+def band_k(
+    law: str, survey: str, bands: Sequence[str], redshift: float = 0.0
+) -> tuple[np.ndarray, float]:
+    """k_b = A_b / E(B-V) of `law` at the bands' rest-frame wavelengths, and k_V (5500 A).
+
+    The one evaluation of a law for broad bands: mocks, scene fits, hallucination maps and
+    validation all take k_b from here."""
+    wave = band_wavelengths(survey, bands, redshift)
+    k_b = np.asarray(k_lambda(law, wave), dtype=np.float64)
+    k_v = float(np.asarray(k_lambda(law, np.asarray([WAVE_V])))[0])
+    return k_b, k_v
