@@ -70,8 +70,14 @@ def test_ci_fits_follow_the_contract(ci_run: Path) -> None:
             for key in ("model/observed", "model/dustfree_observed", "dust/ebv"):
                 assert np.all(np.isfinite(f[key][()])), (name, key)
             assert 0.5 < float(f.attrs["chi2_per_dof"]) < 10.0, name
-            for attr in ("n_steps", "converged", "wall_seconds"):
+            for attr in ("n_steps", "converged", "wall_seconds", "redshift", "redshift_source"):
                 assert attr in f.attrs, (name, attr)
+            if name in {o["name"] for o in cfg["observations"]}:
+                # real cutouts fit a resolved dust map: its sigma and hallucination score
+                rho = f["dust/rho"][()]
+                on = np.isfinite(rho)
+                assert on.any() and np.all((rho[on] >= 0) & (rho[on] <= 1)), name
+                assert np.all(f["dust/ebv_sigma"][()][on] > 0), name
 
 
 def test_ci_metrics_contract(ci_run: Path) -> None:
@@ -84,6 +90,22 @@ def test_ci_metrics_contract(ci_run: Path) -> None:
             assert np.isfinite(block[key]), (truth, key)
         assert block["n_pixels"] > 100
     assert np.isfinite(m["dust"]["dustfree_flux_frac_err_median"])
+    # what the data can see: per-band attenuation after the PSF, the PSF-smoothed E(B-V),
+    # integrated A_b per galaxy, and the screen ceiling of the truth
+    bands = ("g", "r", "i", "z", "y")
+    for band in bands:
+        obs = m["dust"]["a_band_observable"][band]
+        assert obs["n_pixels"] > 100, band
+        for key in ("bias", "nmad", "rms", "pearson_r", "slope"):
+            assert np.isfinite(obs[key]), (band, key)
+        integ = m["dust"]["a_band_integrated"][band]
+        assert integ["n_scenes"] == 3 and np.isfinite(integ["median_abs_err"]), band
+    for key in ("bias", "nmad", "pearson_r", "slope"):
+        assert np.isfinite(m["dust"]["ebv_resolved"][key]), key
+    ceiling = m["dust"]["ceiling"]
+    # the truth's own screen reproduces its per-pixel attenuation almost exactly
+    assert ceiling["a_band_observable"]["g"]["pearson_r"] > 0.95
+    assert set(m["dust"]["by_inclination"]) == {"face_on", "intermediate", "edge_on"}
     for key in ("chi2_per_dof_median", "flux_frac_err_median", "morphology_cosine_median"):
         assert np.isfinite(m["fit"][key]), key
     assert set(m["fit"]["chi2_per_dof_observations"]) == {"hsc_cosmos_35"}
