@@ -19,7 +19,7 @@ DEFAULTS: dict[str, Any] = {
     "dust_geometry": "screen",  # screen: exp(-tau) | partial: (1 - c) + c exp(-tau), c fitted
     "covering_init": 0.8,  # partial: initial covered fraction c
     "dust_spacing": None,  # resolved: node spacing in pixels (None: half the PSF FWHM)
-    "dust_smoothness": 0.03,  # resolved: prior sigma of E(B-V) differences between neighbours
+    "dust_smoothness": 0.1,  # resolved: prior sigma of E(B-V) differences between neighbours
     "dust_level": 0.5,  # resolved: prior sigma of each node's E(B-V) (weak pull to no dust)
     "dust_law": "calzetti",  # calzetti | ccm89 | charlot_fall | kriek_conroy
     "dust_free_opacity": False,  # True: s_d free with the i band pinned to k(i)/k(i)=1

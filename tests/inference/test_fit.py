@@ -4,25 +4,21 @@ data.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import jax
 import numpy as np
 import pytest
 
+from dustscene.config import load_yaml
 from dustscene.inference import FitSettings, fit, fit_batch, laplace, laplace_batch, stack
 from dustscene.scene import Observation, constrained_vector, parameter_schema, to_vector
 from dustscene.scene.synthetic import SIGMA, dusty_galaxy, make_frame, noiseless_observation
 
-# the workflow's fit.observations default (config schema)
-HSC_SETTINGS = {
-    "morphology": "free",
-    "dust": "none",
-    "mask_bits": 415,
-    "halo_snr": 30,
-    "detect_extra": True,
-    "oversample": 2,
-    "adam_steps": 1000,
-    "lbfgs_steps": 2000,
-}
+# the workflow's fit.observations default, read from the config schema (its one home)
+HSC_SETTINGS = load_yaml(Path(__file__).resolve().parents[2] / "workflow" / "schemas"
+                         / "config.schema.yaml")["properties"]["fit"]["properties"][
+    "observations"]["default"]
 TIGHT = FitSettings(adam_steps=1500, lbfgs_steps=1000, atol=1e-9, rtol=1e-12)
 
 
@@ -110,6 +106,13 @@ def test_hsc_cosmos_35_chi2(hsc_cutout_path, tmp_path):
     assert fitted["model/observed"].shape == (5, 58, 48)
     assert attrs["chi2_per_dof"] <= 1.2, attrs["chi2_per_dof"]
     assert attrs["laplace_method"] == "gauss_newton_diagonal"
+    # the resolved dust map, its sigma and its hallucination score, on the map's footprint
+    rho = fitted["dust/rho"]
+    on = np.isfinite(rho)
+    assert on.sum() > 100 and np.all((rho[on] >= 0) & (rho[on] <= 1))
+    assert np.all(fitted["dust/ebv_sigma"][on] > 0)
+    assert np.all(np.isfinite(fitted["dust/ebv"])) and float(np.max(fitted["dust/ebv"])) > 0
+    assert attrs["redshift_source"] == "none (observed frame)"
 
 
 def test_a_fit_that_ends_on_nan_is_not_converged(truth_and_data):
