@@ -194,3 +194,26 @@ def test_failed_fit_is_listed_with_a_cause(tmp_path) -> None:
     (fail,) = m["fit"]["failures"]
     assert fail["scene"] == "mock_0000" and fail["chi2_per_dof"] == pytest.approx(4.2)
     assert fail["likely_cause"] == "sky / edge"
+
+
+def test_false_ebv_on_young_arms(tmp_path) -> None:
+    """A fit that puts 0.1 extra E(B-V) only where young arms dominate the light shows it as
+    false E(B-V) on the arms (against the inter-arm error); suites without arms get no block."""
+    t = _truth(uniform_ebv=0.2)
+    yy, xx = np.indices((N, N)) - (N - 1) / 2
+    arm_band = np.abs(yy - 0.5 * xx) < 3.0  # a straight "arm" through the centre
+    arms = np.where(arm_band, 0.6, 0.05)[None] * t["free"]
+    mock = _write_mock(tmp_path / "arms.h5", t, 30.0)
+    with h5py.File(mock, "a") as f:
+        f["truth/components/arms/dustfree"] = arms
+    t_fit = dict(t, ebv=np.where(arm_band, 0.3, 0.2))
+    rec = validate_scene(mock, _write_fit(tmp_path / "arms_fit.h5", t_fit))
+    plain = _scene(tmp_path, "mock_0000")
+    out = aggregate([rec, plain], PROV)["dust"]["arms"]
+    assert out["n_scenes"] == 1 and out["n_arm_pixels"] > 50 and out["n_interarm_pixels"] > 50
+    # the PSF smooths the truth, not the model's map, so the arms' error is 0.1 to the PSF's
+    # spill-over at the arm's edges
+    assert out["ebv_error_arms"] == pytest.approx(0.1, abs=0.02)
+    assert out["ebv_error_interarm"] == pytest.approx(0.0, abs=0.02)
+    assert out["ebv_false_arms"] == pytest.approx(0.1, abs=0.03)
+    assert "arms" not in aggregate([plain], PROV)["dust"]

@@ -43,6 +43,7 @@ class GalaxyGeometry:
     clump_weight: F64  # (n,) clump light fractions, sum 1
     clump_tau_bc: F64  # (n,) birth-cloud V-band optical depth at each clump centre
     core: float = 0.3  # softening radius of the bulge cusp (pixels; pixel-centre sampling)
+    arm_width: float = 0.0  # young stellar arms' width in arm phase (radians; 0: no arms)
 
 
 def sersic_bn(n: float) -> float:
@@ -67,6 +68,16 @@ def arm_phase_offset(x: F64, y: F64, g: GalaxyGeometry, offset: float = 0.0) -> 
     r = np.maximum(np.hypot(x, y), 1e-3 * g.h_s)
     phi = np.arctan2(y, x)
     return 2.0 * (phi - g.arm_phase - offset - np.log(r / g.h_s) / np.tan(g.pitch))
+
+
+def arm_emissivity(x: F64, y: F64, z: F64, g: GalaxyGeometry) -> F64:
+    """Young stellar arms: the disk's double exponential times a mean-one von Mises bump on the
+    two log-spiral arms (the dust lanes trail them by `lane_offset`), zero without arms."""
+    if g.arm_width <= 0.0:
+        return np.zeros_like(x)
+    kappa = 1.0 / g.arm_width**2
+    bump = np.exp(kappa * (np.cos(arm_phase_offset(x, y, g)) - 1.0)) / ive(0, kappa)
+    return disk_emissivity(x, y, z, g) * bump
 
 
 def lane_factor(x: F64, y: F64, g: GalaxyGeometry) -> F64:

@@ -88,8 +88,7 @@ def write_scene(path: str | os.PathLike[str], scene: MockScene) -> None:
             if getattr(scene, name) is not None:
                 _dataset(truth, ds.split("/")[1], getattr(scene, name))
         comps = _group(truth, "components")
-        for cname in COMPONENTS:
-            c = scene.components[cname]
+        for cname, c in scene.components.items():
             g = _group(comps, cname)
             _dataset(g, "dustfree", c.dustfree)
             _dataset(g, "attenuated", c.attenuated)
@@ -135,7 +134,9 @@ def read_scene(path: str | os.PathLike[str]) -> MockScene:
         arrays.update({name: np.asarray(f[ds][()], dtype=np.float64)
                        for ds, name in OPTIONAL_DATASETS.items() if ds in f})
         components = {}
-        for c in COMPONENTS:
+        # the required parts, then any others the suite drew (young arms)
+        names = [*COMPONENTS, *(c for c in f["truth/components"] if c not in COMPONENTS)]
+        for c in names:
             g = f[f"truth/components/{c}"]
             components[c] = ComponentTruth(
                 dustfree=np.asarray(g["dustfree"][()], np.float64),

@@ -16,7 +16,7 @@ from dustscene.mocks.noise import add_noise, variance_map
 from dustscene.mocks.psf import convolve_same, moffat_psf
 from dustscene.mocks.sed_link import ComponentFluxesFn, band_k, toy_component_fluxes
 from dustscene.mocks.suite import SceneParams, draw_scene_params, noise_rng, validate_suite
-from dustscene.mocks.transfer import COMPONENTS, render_raw, scale_to_fluxes
+from dustscene.mocks.transfer import render_raw, scale_to_fluxes
 
 F64 = NDArray[np.float64]
 KFn = Callable[[str, dict[str, Any], float], tuple[F64, float]]
@@ -85,15 +85,16 @@ def render_scene(
             for f in params.psf_fwhm_arcsec
         ]
     )
+    names = tuple(raw.dustfree)  # bulge, disk, clumps (, arms)
     conv = {}
-    for name in COMPONENTS:
+    for name in names:
         both = np.stack([free[name], att[name]])  # (2, band, y, x): one FFT pass
         conv[name] = _crop(convolve_same(both, psf[None]), pad)
-    total_free = sum(free[c] for c in COMPONENTS)
-    total_att = sum(att[c] for c in COMPONENTS)
+    total_free = sum(free[c] for c in names)
+    total_att = sum(att[c] for c in names)
     a_eff = _crop(effective_attenuation(total_att, total_free), pad)
-    dustfree = sum(conv[c][0] for c in COMPONENTS)
-    attenuated = sum(conv[c][1] for c in COMPONENTS)
+    dustfree = sum(conv[c][0] for c in names)
+    attenuated = sum(conv[c][1] for c in names)
     variance = variance_map(attenuated, np.asarray(obs["sky_sigma"], float), obs["gain"])
     observed = add_noise(attenuated, variance, noise_rng(params))
     tau_col = _crop(raw.tau_v_column, pad)
@@ -104,7 +105,7 @@ def render_scene(
             sed_flux=np.asarray(component_fluxes[c], dtype=np.float64),
             sed_params=params.sed[c],
         )
-        for c in COMPONENTS
+        for c in names
     }
     attrs = {
         "bands": list(suite["bands"]),
@@ -143,6 +144,7 @@ def render_scene(
         "clump_sigma_pix": g.clump_sigma,
         "clump_weight": g.clump_weight,
         "clump_tau_bc": g.clump_tau_bc,
+        **({"arm_width": g.arm_width} if g.arm_width > 0 else {}),
     }
     return MockScene(
         observed=observed,

@@ -17,8 +17,8 @@ from numpy.typing import NDArray
 F64 = NDArray[np.float64]
 ComponentFluxesFn = Callable[[dict[str, dict[str, Any]], dict[str, Any]], dict[str, F64]]
 # toy f_nu slopes (f_nu ~ lambda^slope) and counts per 1e10 M_sun at z ~ 0.15, zero point 27
-_TOY_SLOPE = {"bulge": 2.0, "disk": 1.0, "clumps": -0.3}
-_TOY_LIGHT_PER_MASS = {"bulge": 1.0, "disk": 2.0, "clumps": 8.0}
+_TOY_SLOPE = {"bulge": 2.0, "disk": 1.0, "clumps": -0.3, "arms": 0.3}
+_TOY_LIGHT_PER_MASS = {"bulge": 1.0, "disk": 2.0, "clumps": 8.0, "arms": 5.0}
 _TOY_WAVE_AA = {"g": 4800.0, "r": 6200.0, "i": 7700.0, "z": 8900.0, "y": 9800.0}
 _TOY_COUNTS_I = 1.0e4
 
@@ -32,7 +32,8 @@ def band_k(law: str, suite: dict[str, Any], redshift: float = 0.0) -> tuple[F64,
 
 
 def toy_component_fluxes(sed: dict[str, dict[str, Any]], suite: dict[str, Any]) -> dict[str, F64]:
-    """Power-law stand-in SEDs: red bulge, intermediate disk, blue clumps (counts, zp 27 scale)."""
+    """Power-law stand-in SEDs: red bulge, intermediate disk, blue arms and clumps (counts, zp 27
+    scale)."""
     wave = np.array([_TOY_WAVE_AA.get(b, 7700.0) for b in suite["bands"]])
     zp_scale = 10.0 ** (0.4 * (float(suite["zeropoint"]) - 27.0))
     out: dict[str, F64] = {}

@@ -19,6 +19,10 @@ Suite keys (all required; `DEFAULT_SUITE` holds the defaults; ranges are [lo, hi
   sed: {log_mass (total stellar mass formed), clump_mass_fraction (of the non-bulge mass),
     bulge|disk|clumps: {sfh_alpha: 4 Dirichlet concentrations over sed.BASIS_NAMES
     (early, declining, constant, rising), f_burst, t_burst_gyr, log_z}}.
+Optional young stellar arms (a suite where not every colour change is dust): stellar.arm_width_rad
+  (float > 0), sed.arm_mass_fraction (of the disk's non-clump mass) and sed.arms (as bulge);
+  all three or none. Their draws use a stream of their own, so adding them changes no other
+  draw of the suite.
 Scene index -> galaxy index = index // inclinations_per_galaxy, inclination index = the rest.
 Galaxy structure, SEDs, position angle and all inclinations come from
 default_rng(SeedSequence([seed, galaxy_index])); seeing and noise of one inclination from
@@ -158,7 +162,23 @@ def validate_suite(suite: dict[str, Any]) -> dict[str, Any]:
     for comp in COMPONENT_NAMES:
         if len(suite["sed"][comp]["sfh_alpha"]) != 4:
             raise ValueError(f"sed.{comp}.sfh_alpha needs 4 values")
+    arms = ["arm_width_rad" in suite["stellar"], "arm_mass_fraction" in suite["sed"],
+            "arms" in suite["sed"]]
+    if any(arms) and not all(arms):
+        raise ValueError(
+            "young arms need all of stellar.arm_width_rad, sed.arm_mass_fraction and sed.arms"
+        )
+    if all(arms):
+        if float(suite["stellar"]["arm_width_rad"]) <= 0:
+            raise ValueError("stellar.arm_width_rad must be > 0")
+        if len(suite["sed"]["arms"]["sfh_alpha"]) != 4:
+            raise ValueError("sed.arms.sfh_alpha needs 4 values")
     return copy.deepcopy(suite)
+
+
+def has_arms(suite: dict[str, Any]) -> bool:
+    """True when the suite draws young stellar arms with their own SED."""
+    return "arms" in suite["sed"]
 
 
 def kpc_per_pixel(redshift: float, pixel_scale_arcsec: float) -> float:
@@ -180,33 +200,51 @@ def _u(rng: np.random.Generator, r: Any, name: str) -> float:
     return float(rng.uniform(lo, hi))
 
 
+def _component_sed(
+    rng: np.random.Generator, c: dict[str, Any], comp: str, mass: float, redshift: float
+) -> dict[str, Any]:
+    """One component's SEDParams fields from its population block (dust-free)."""
+    return {
+        "log_mass": float(np.log10(mass)),
+        "sfh_weights": [float(v) for v in rng.dirichlet(np.asarray(c["sfh_alpha"], float))],
+        "f_burst": _u(rng, c["f_burst"], f"sed.{comp}.f_burst"),
+        "t_burst": _u(rng, c["t_burst_gyr"], f"sed.{comp}.t_burst_gyr"),
+        "log_z": _u(rng, c["log_z"], f"sed.{comp}.log_z"),
+        "tau_bc": 0.0,
+        "tau_ism": 0.0,
+        "n_dust": 0.0,
+        "redshift": redshift,
+    }
+
+
 def _draw_sed(
-    rng: np.random.Generator, suite: dict[str, Any], redshift: float, bt: float
+    rng: np.random.Generator,
+    suite: dict[str, Any],
+    redshift: float,
+    bt: float,
+    arms_rng: np.random.Generator | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Per-component SED parameters (SEDParams fields; dust-free: tau_bc = tau_ism = 0)."""
+    """Per-component SED parameters (SEDParams fields; dust-free: tau_bc = tau_ism = 0);
+    `arms_rng`: the young arms' own stream (suites with arms)."""
     s = suite["sed"]
     log_m = _u(rng, s["log_mass"], "sed.log_mass")
     fc = _u(rng, s["clump_mass_fraction"], "sed.clump_mass_fraction")
     m_tot = 10.0**log_m
+    fa = 0.0
+    if arms_rng is not None:
+        fa = _u(arms_rng, s["arm_mass_fraction"], "sed.arm_mass_fraction")
     masses = {
         "bulge": bt * m_tot,
-        "disk": (1 - bt) * (1 - fc) * m_tot,
+        "disk": (1 - bt) * (1 - fc) * (1 - fa) * m_tot,
         "clumps": (1 - bt) * fc * m_tot,
     }
-    out: dict[str, dict[str, Any]] = {}
-    for comp in COMPONENT_NAMES:
-        c = s[comp]
-        out[comp] = {
-            "log_mass": float(np.log10(masses[comp])),
-            "sfh_weights": [float(v) for v in rng.dirichlet(np.asarray(c["sfh_alpha"], float))],
-            "f_burst": _u(rng, c["f_burst"], f"sed.{comp}.f_burst"),
-            "t_burst": _u(rng, c["t_burst_gyr"], f"sed.{comp}.t_burst_gyr"),
-            "log_z": _u(rng, c["log_z"], f"sed.{comp}.log_z"),
-            "tau_bc": 0.0,
-            "tau_ism": 0.0,
-            "n_dust": 0.0,
-            "redshift": redshift,
-        }
+    out = {
+        comp: _component_sed(rng, s[comp], comp, masses[comp], redshift)
+        for comp in COMPONENT_NAMES
+    }
+    if arms_rng is not None:
+        mass = (1 - bt) * (1 - fc) * fa * m_tot
+        out["arms"] = _component_sed(arms_rng, s["arms"], "arms", mass, redshift)
     return out
 
 
@@ -261,7 +299,10 @@ def draw_scene_params(suite: dict[str, Any], scene_index: int, seed: int) -> Sce
     incs = stratified_inclinations(
         *_range(suite["inclination_deg_range"], "inclination_deg_range"), rng.uniform(size=n_inc)
     )
-    sed = _draw_sed(rng, suite, z, bt)
+    arms_rng = None
+    if has_arms(suite):
+        arms_rng = np.random.default_rng(np.random.SeedSequence([int(seed), gal, 1]))
+    sed = _draw_sed(rng, suite, z, bt, arms_rng)
     geometry = GalaxyGeometry(
         h_s=h_s,
         z_s=z_s,
@@ -283,6 +324,7 @@ def draw_scene_params(suite: dict[str, Any], scene_index: int, seed: int) -> Sce
         clump_sigma=clump_sigma,
         clump_weight=w / w.sum(),
         clump_tau_bc=clump_tau_bc,
+        arm_width=float(st["arm_width_rad"]) if has_arms(suite) else 0.0,
     )
     obs_rng = np.random.default_rng(np.random.SeedSequence([int(seed), gal], spawn_key=(inc,)))
     fwhm = obs_rng.uniform(

@@ -21,13 +21,14 @@ from scipy.special import erf
 
 from dustscene.mocks.geometry import (
     GalaxyGeometry,
+    arm_emissivity,
     bulge_emissivity,
     disk_emissivity,
     dust_density,
 )
 
 F64 = NDArray[np.float64]
-COMPONENTS = ("bulge", "disk", "clumps")
+COMPONENTS = ("bulge", "disk", "clumps")  # every scene's parts; "arms" where the suite has them
 BC_SIZE = 1.5  # birth-cloud sigma / clump sigma: the cloud envelops its stars
 
 
@@ -174,7 +175,8 @@ def render_raw(
     kappa: F64,
     n_nodes: int = 128,
 ) -> RawRender:
-    """Render bulge, disk and clumps with and without dust; kappa = k_b / k_V per band."""
+    """Render bulge, disk, clumps (and young arms where `g.arm_width` > 0) with and without
+    dust; kappa = k_b / k_V per band."""
     kappa = np.asarray(kappa, dtype=np.float64)
     cos_i, sin_i = float(np.cos(inclination_rad)), float(np.sin(inclination_rad))
     cp, sp = float(np.cos(position_angle_rad)), float(np.sin(position_angle_rad))
@@ -191,7 +193,10 @@ def render_raw(
     trans = np.exp(-kappa[:, None, None, None] * tau_v[None])  # (band, y, x, s)
     free: dict[str, F64] = {}
     att: dict[str, F64] = {}
-    for name, emis in (("bulge", bulge_emissivity), ("disk", disk_emissivity)):
+    parts = [("bulge", bulge_emissivity), ("disk", disk_emissivity)]
+    if g.arm_width > 0.0:
+        parts.append(("arms", arm_emissivity))
+    for name, emis in parts:
         wj = w * emis(x, y, z, g)
         free[name] = np.sum(wj, axis=-1)
         att[name] = np.sum(wj[None] * trans, axis=-1)
@@ -207,7 +212,9 @@ def scale_to_fluxes(
     """Scale each component so its dust-free field sums to its flux f_comp(b) (band,)."""
     free: dict[str, F64] = {}
     att: dict[str, F64] = {}
-    for name in COMPONENTS:
+    for name in raw.dustfree:
+        if name not in fluxes:
+            raise ValueError(f"component fluxes lack '{name}' (rendered: {sorted(raw.dustfree)})")
         f = np.asarray(fluxes[name], dtype=np.float64)
         total = float(np.sum(raw.dustfree[name]))
         scale = f / total if total > 0.0 else np.zeros_like(f)

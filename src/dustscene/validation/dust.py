@@ -122,8 +122,10 @@ def _observable(mock: dict, fit: dict, bands: list[str], i: int
     ebv_ceil = obs.screen_ebv(a_true, k)
     sel_e = (intrinsic[i] / np.sqrt(var_i) > obs.SNR_MIN) & np.isfinite(ebv_ceil)
     sel_e &= np.isfinite(fit["dust/ebv"])
+    arms = mock.get("truth/components/arms/dustfree")
+    share = None if arms is None else arms[i][sel_e] / np.maximum(true_free[i][sel_e], 1e-30)
     px = obs.ObservablePixels(a_m, a_t, a_c, fit["dust/ebv"][sel_e], ebv_smooth[sel_e],
-                              ebv_ceil[sel_e])
+                              ebv_ceil[sel_e], share)
     ceiling = obs.integrated_record(obs.integrated_attenuation(ceil_att, ceil_free), int_true,
                                     bands)
     return px, integrated, ceiling
@@ -149,7 +151,8 @@ def _ceiling(px: obs.ObservablePixels, integrated: dict, bands: list[str]) -> di
 
 def validate_scene(mock_path: str | Path, fit_path: str | Path) -> DustScene:
     """Compare the fit at `fit_path` with the truth of the mock at `mock_path`."""
-    mock = _read(Path(mock_path), MOCK_KEYS, optional=("truth/dustfree_intrinsic", "observed/psf"))
+    mock = _read(Path(mock_path), MOCK_KEYS, optional=("truth/dustfree_intrinsic", "observed/psf",
+                                                       "truth/components/arms/dustfree"))
     fit = _read(Path(fit_path), FIT_KEYS, optional=("model/sky", "residuals", "observed/weights"))
     lacking = [a for a in ("bands", "inclination_deg") if a not in mock["attrs"]]
     if lacking:

@@ -63,6 +63,12 @@ def _ceiling_block(records: Sequence[DustScene], bands: list[str]) -> dict[str, 
                 [r.ceiling["a_band_integrated"] for r in records if r.ceiling], bands)}
 
 
+def _arms_block(records: Sequence[DustScene]) -> dict[str, Any]:
+    """{"arms": false E(B-V) on young stellar arms} for suites with arms, else nothing."""
+    rec = obs.arms_record([r.observable for r in records if r.observable is not None])
+    return {"arms": rec} if rec else {}
+
+
 def _by_inclination(records: Sequence[DustScene], bands: list[str]) -> dict[str, Any]:
     """The observable block per inclination bin (empty bins: zero counts, null statistics)."""
     return {name: _observable_block([r for r in records
@@ -123,6 +129,7 @@ def aggregate(
         **_observable_block(records, _bands(records)),
         "by_inclination": _by_inclination(records, _bands(records)),
         "ceiling": _ceiling_block(records, _bands(records)),
+        **_arms_block(records),
     }
     failures = [r.failure for r in records if r.failure is not None]
     fit = {
