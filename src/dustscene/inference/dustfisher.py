@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import dataclasses
 
-import equinox as eqx
-import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float
+from jaxtyping import Array, ArrayLike, Float
 
 from dustscene.scene.dustmap import NodeMap, SmoothnessPrior
 from dustscene.scene.observation import Observation
 from dustscene.scene.parameters import free_parameters, from_vector
 from dustscene.scene.scene import Scene
+
+from .laplace import gauss_newton_diagonal
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,27 +45,16 @@ def _node_maps(scene: Scene) -> list[tuple[int, NodeMap]]:
     ]
 
 
-@eqx.filter_jit
-def _gn_diag(template: Scene, observation: Observation, u: Array, index: Array) -> Array:
-    """diag(J^T W J) in the unconstrained coordinates `u` for the entries `index`."""
-    sw = jnp.sqrt(observation.weights)
-
-    def model(v):
-        return sw * observation.render(from_vector(template, v))
-
-    def col2(j):
-        e = jnp.zeros_like(u).at[j].set(1.0)
-        return jnp.sum(jax.jvp(model, (u,), (e,))[1] ** 2)
-
-    return jax.lax.map(col2, index, batch_size=32)
-
-
 def dust_fisher_maps(
-    template: Scene, observation: Observation, u: Float[Array, " n"]
+    template: Scene,
+    observation: Observation,
+    u: Float[Array, " n"],
+    gn_diagonal: Float[ArrayLike, " n"] | None = None,
 ) -> DustFisherMaps | None:
     """The maps of `DustFisherMaps` at the fit `u` of `template`; None without a resolved dust
-    map. Where several sources' maps overlap, each pixel takes the source with most dust-free
-    light there."""
+    map. `gn_diagonal`: diag(J^T W J) of every parameter when already computed (a Gauss-Newton
+    Laplace), else the nodes' entries are computed here. Where several sources' maps overlap,
+    each pixel takes the source with most dust-free light there."""
     fitted = from_vector(template, u)
     maps = _node_maps(fitted)
     if not maps:
@@ -82,7 +71,11 @@ def dust_fisher_maps(
     for ci, nmap in maps:
         start = offsets[id(nmap.nodes)]
         n = int(nmap.nodes.value.size)
-        diag_u = np.asarray(_gn_diag(template, observation, u, jnp.arange(start, start + n)))
+        if gn_diagonal is not None:
+            diag_u = np.asarray(gn_diagonal)[start : start + n]
+        else:
+            idx = jnp.arange(start, start + n)
+            diag_u = np.asarray(gauss_newton_diagonal(template, observation, u, idx))
         e = np.asarray(nmap.nodes.value).ravel()
         step = nmap.nodes.step
         # u = log(E) / step: dE/du = E step, so F_L(E) = F_L(u) / (E step)^2

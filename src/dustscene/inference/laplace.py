@@ -69,18 +69,34 @@ def _laplace_impl(template, observation, u, dense: bool, chunk: int):
     return jnp.abs(_jacobian_diag(template, u)) * sig_u, diag
 
 
-def _gauss_newton_diag_impl(template, observation, u, chunk: int):
-    """diag(J^T W J) of the rendered model by forward-mode columns (no Hessian, no prior):
-    the conditional precision of each parameter, n forward passes instead of n HVPs."""
+def _gauss_newton_columns(template, observation, u, index: Array, chunk: int) -> Array:
+    """(J^T W J)_jj of the rendered model for the unconstrained entries `index`, one forward
+    pass per entry (`chunk` at a time): the likelihood's Fisher diagonal, no prior."""
     sw = jnp.sqrt(observation.weights)
 
     def model(v):
         return sw * observation.render(from_vector(template, v))
 
-    def col2(e):
+    def col2(j):
+        e = jnp.zeros_like(u).at[j].set(1.0)
         return jnp.sum(jax.jvp(model, (u,), (e,))[1] ** 2)
 
-    diag = jax.lax.map(col2, jnp.eye(u.shape[0]), batch_size=min(chunk, u.shape[0]))
+    return jax.lax.map(col2, index, batch_size=min(chunk, index.shape[0]))
+
+
+@eqx.filter_jit
+def gauss_newton_diagonal(
+    template: Scene, observation: Observation, u: Float[Array, " n"], index: Array, chunk: int = 64
+) -> Float[Array, " m"]:
+    """diag(J^T W J) in the unconstrained coordinates `u` for the entries `index` (per-node
+    likelihood Fisher of a dust map, or every parameter's conditional precision)."""
+    return _gauss_newton_columns(template, observation, u, index, chunk)
+
+
+def _gauss_newton_diag_impl(template, observation, u, chunk: int):
+    """Conditional sigmas 1/sqrt((J^T W J)_jj) of every parameter (no Hessian, no prior): n
+    forward passes instead of n HVPs."""
+    diag = _gauss_newton_columns(template, observation, u, jnp.arange(u.shape[0]), chunk)
     sig_u = 1.0 / jnp.sqrt(jnp.maximum(diag, 1e-300))
     return jnp.abs(_jacobian_diag(template, u)) * sig_u, diag
 

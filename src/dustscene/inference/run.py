@@ -179,11 +179,15 @@ def run_fit_file(
         float(result.loss),
         result.wall_seconds,
     )
-    sigma, method = None, "none"
+    sigma, method, lap = None, "none", None
     if cfg["laplace"]:
         lap = laplace(scene, obs, result.u, max_dense=cfg["laplace_max_dense"])
         sigma, method = np.asarray(lap.sigma), lap.method
-    maps = dust_fisher_maps(scene, obs, result.u) if cfg["dust"] == "resolved" else None
+    maps = None
+    if cfg["dust"] == "resolved":
+        # a Gauss-Newton Laplace already holds the likelihood's Fisher diagonal: reuse it
+        gn = lap.hessian_diag if lap is not None and lap.method == "gauss_newton_diagonal" else None
+        maps = dust_fisher_maps(scene, obs, result.u, gn)
     product = fit_product(scene, obs, result, sigma, maps)
     if cfg["hmc"]:
         from .sample import prior_parameters, sample
