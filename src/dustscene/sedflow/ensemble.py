@@ -30,7 +30,8 @@ class Flag(enum.IntFlag):
 
 @dataclasses.dataclass
 class FlowEnsemble:
-    """Equal-weight mixture of flows q(theta | x) plus what is needed to use them safely."""
+    """Mixture of flows q(theta | x) = sum_k w_k q_k(theta | x) plus what is needed to use them
+    safely. `weights` None: equal weights (files written before stacking)."""
 
     flows: list[torch.nn.Module]
     low: F64  # prior box, (10,)
@@ -42,7 +43,20 @@ class FlowEnsemble:
     colour_min: F64  # training range of adjacent asinh colours, (band - 1,)
     colour_max: F64
     meta: dict[str, Any] = dataclasses.field(default_factory=dict)
+    weights: F64 | None = None  # mixture weights (member,), summing to 1; see `stacking_weights`
     _plans: dict[int, Any] = dataclasses.field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def mixture_weights(self) -> F64:
+        """Mixture weights (member,): `weights`, or equal."""
+        m = len(self.flows)
+        if self.weights is None:
+            return np.full(m, 1.0 / m)
+        w = np.asarray(self.weights, dtype=np.float64)
+        if w.shape != (m,) or not np.all(w >= 0) or not np.isclose(w.sum(), 1.0):
+            raise ValueError(f"mixture weights {w.tolist()} must be {m} non-negative numbers "
+                             "summing to 1")
+        return w
 
     @property
     def n_band(self) -> int:
@@ -67,17 +81,19 @@ class FlowEnsemble:
 
     @torch.inference_mode()
     def sample(self, x: F64, n: int, seed: int, fast: bool = True) -> NDArray[np.float32]:
-        """n samples (n, batch, 10) per observation: the mixture drawn stratified by member.
+        """n samples (n, batch, 10) per observation: the mixture drawn stratified by member
+        (member k gives round(n w_k) draws, largest remainders first; a zero-weight member none).
 
         fast: coupling members go through `fastsample` (the same draws as zuko's sampler to
         float32 round-off, about half the work); other flows always use zuko's.
         """
         torch.manual_seed(seed)
         cond = torch.as_tensor(x, dtype=torch.float32)
-        m = len(self.flows)
-        counts = [n // m + (i < n % m) for i in range(m)]
+        counts = member_counts(self.mixture_weights, n)
         parts = []
         for i, (f, c) in enumerate(zip(self.flows, counts, strict=True)):
+            if c == 0:
+                continue
             layers = self._plan(i) if fast else None
             parts.append(fastsample.sample(f, layers, c, cond) if layers is not None
                          else f.sample((c,), condition=cond))
@@ -93,10 +109,65 @@ class FlowEnsemble:
     @torch.no_grad()
     def log_prob(self, theta: NDArray[np.floating], x: F64) -> NDArray[np.float64]:
         """log q(theta | x) of the mixture for theta (s, batch, 10) and x (batch, dim)."""
+        return self.member_log_prob(theta, x, skip_zero=True)
+
+    @torch.no_grad()
+    def member_log_prob(self, theta: NDArray[np.floating], x: F64,
+                        skip_zero: bool = False) -> NDArray[np.float64]:
+        """log q(theta | x) of the mixture (skip_zero) or (member, s, batch) of every member."""
         th = torch.as_tensor(theta, dtype=torch.float32)
         cond = torch.as_tensor(x, dtype=torch.float32)
-        lps = torch.stack([f.log_prob(th, condition=cond) for f in self.flows])
-        return (torch.logsumexp(lps, dim=0) - np.log(len(self.flows))).double().numpy()
+        if not skip_zero:
+            return torch.stack([f.log_prob(th, condition=cond)
+                                for f in self.flows]).double().numpy()
+        w = self.mixture_weights
+        keep = np.flatnonzero(w > 0)
+        lps = torch.stack([f.log_prob(th, condition=cond).double() for f in
+                           (self.flows[k] for k in keep)])
+        log_w = torch.as_tensor(np.log(w[keep]), dtype=torch.float64)
+        return torch.logsumexp(lps + log_w.reshape(-1, *([1] * (lps.ndim - 1))), dim=0).numpy()
+
+
+def member_counts(weights: F64, n: int) -> list[int]:
+    """Draws per member for n mixture draws: floor(n w_k) plus the largest remainders (ties to
+    the lower index), so the counts sum to n and equal weights give n // m (+1 for the first
+    n % m members), as before weights existed."""
+    w = np.asarray(weights, dtype=np.float64)
+    base = np.floor(n * w + 1e-9).astype(int)
+    rem = n * w - base
+    order = np.argsort(-rem, kind="stable")
+    base[order[: n - int(base.sum())]] += 1
+    return [int(c) for c in base]
+
+
+def stacking_weights(log_q: NDArray[np.floating], iterations: int = 500,
+                     tol: float = 1e-10) -> F64:
+    """Mixture weights maximising the held-out log score sum_i log sum_k w_k q_k(theta_i | x_i).
+
+    log_q: (member, n) members' log q of held-out pairs none of them trained on. Stacking of
+    predictive distributions by the log score (Yao, Vehtari, Simpson & Gelman 2018, Bayesian
+    Analysis 13, 917), solved by EM for mixture proportions with fixed components (Dempster,
+    Laird & Rubin 1977): w_k <- mean_i responsibility_ik; the objective is concave in w, so
+    this converges to the optimum. A member that adds nothing to the better ones gets ~0 weight
+    instead of half the mass, as equal weights gave it.
+    """
+    lq = np.asarray(log_q, dtype=np.float64)
+    m = lq.shape[0]
+    if m == 1:
+        return np.ones(1)
+    lq = lq - lq.max(axis=0, keepdims=True)
+    q = np.exp(lq)
+    w = np.full(m, 1.0 / m)
+    for _ in range(iterations):
+        mix = w @ q
+        new = w * (q @ (1.0 / mix)) / q.shape[1]
+        new /= new.sum()
+        done = np.max(np.abs(new - w)) < tol
+        w = new
+        if done:
+            break
+    w[w < 1e-4] = 0.0  # a negligible member is not sampled at all
+    return w / w.sum()
 
 
 def training_support(x: F64, n_band: int, pad: float = 0.05) -> dict[str, F64]:

@@ -99,6 +99,13 @@ def load_ensemble(manifest_path: str | os.PathLike[str]) -> FlowEnsemble:
             net.eval()
             flows.append(net)
         noise = NoiseModel.from_dict(m["noise"])
+        weights = None
+        if m.get("mixture_weights") is not None:
+            weights = np.asarray(m["mixture_weights"], dtype=np.float64)
+            if (weights.shape != (len(flows),) or not np.all(weights >= 0)
+                    or not np.isclose(weights.sum(), 1.0)):
+                raise ValueError(f"mixture_weights {m['mixture_weights']} are not {len(flows)} "
+                                 "non-negative numbers summing to 1")
     except (TypeError, ValueError, KeyError, RuntimeError, AttributeError) as err:
         raise FlowFileError(
             f"{manifest_path}: manifest does not match the weights in {weights} (edited by "
@@ -111,4 +118,5 @@ def load_ensemble(manifest_path: str | os.PathLike[str]) -> FlowEnsemble:
         survey=m["survey"], x_min=np.asarray(m["x_min"]), x_max=np.asarray(m["x_max"]),
         colour_min=np.asarray(m["colour_min"]), colour_max=np.asarray(m["colour_max"]),
         meta={k: v for k, v in m.items() if k not in skip},
+        weights=weights,
     )

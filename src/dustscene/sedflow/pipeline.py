@@ -16,7 +16,7 @@ from dustscene.sed import load_filters, load_ssp_table
 
 from . import calibration, figures
 from .dataset import file_sha256, read_simulation, write_simulation
-from .ensemble import Flag, FlowEnsemble, training_support
+from .ensemble import Flag, FlowEnsemble, stacking_weights, training_support
 from .io import load_ensemble, save_ensemble
 from .noise import NoiseModel, default_noise_model, feature_names
 from .nuts import run_nuts_batch
@@ -27,6 +27,7 @@ from .train import FlowSpec, TrainConfig, train_flow
 
 log = logging.getLogger(__name__)
 HOLDOUT_STREAM = 1_000_000  # shard id of the held-out calibration set (never a training shard)
+STACK_STREAM = 0x57AC  # random stream of the ensemble's stacking split (train_ensemble)
 RHAT_OK, ESS_OK = 1.05, 100.0  # a NUTS reference counts as converged within these
 Ranges = Mapping[str, Sequence[float]] | None
 
@@ -71,10 +72,14 @@ def train_ensemble(
     ranges = {k: tuple(v) for k, v in (attrs.get("ranges") or {}).items()}
     low, high = theta_bounds(ranges)
     fspec, tconf = FlowSpec(**(spec or {})), TrainConfig(**(train or {}))
-    ok = np.all(np.isfinite(sim.x), axis=1)
+    ok = np.flatnonzero(np.all(np.isfinite(sim.x), axis=1))
+    # stacking set: rows no member trains on (nor early-stops on), for the mixture weights
+    n_stack = int(round(tconf.stack_fraction * ok.size)) if len(seeds) > 1 else 0
+    perm = np.random.default_rng([int(seeds[0]), STACK_STREAM]).permutation(ok.size)
+    stack, fit = np.sort(ok[perm[:n_stack]]), np.sort(ok[perm[n_stack:]])
     nets, summaries = [], []
     for s in seeds:
-        net, summary = train_flow(sim.theta[ok], sim.x[ok], low, high, int(s), fspec, tconf)
+        net, summary = train_flow(sim.theta[fit], sim.x[fit], low, high, int(s), fspec, tconf)
         nets.append(net)
         summaries.append(summary)
     noise = NoiseModel.from_dict(attrs["noise"])
@@ -82,10 +87,29 @@ def train_ensemble(
     ens = FlowEnsemble(
         flows=nets, low=low, high=high, noise=noise, survey=str(attrs["survey"]), **support,
         meta={"spec": fspec.to_dict(), "train": tconf.__dict__, "seeds": [int(s) for s in seeds],
-              "training_set_sha256": file_sha256(train_path), "n_train": int(ok.sum()),
+              "training_set_sha256": file_sha256(train_path), "n_train": int(fit.size),
               "theta_names": list(THETA_NAMES), "feature_names": attrs["feature_names"],
               "ranges": attrs.get("ranges") or {}, "summaries": summaries},
     )
+    if n_stack:
+        lq = np.concatenate([ens.member_log_prob(sim.theta[None, c], sim.x[c])[:, 0]
+                             for c in np.array_split(stack, max(1, stack.size // 8192))], axis=1)
+        lq = np.nan_to_num(lq, nan=-1e30, neginf=-1e30)  # a member with no mass there: weight 0
+        ens.weights = stacking_weights(lq)
+        mix = np.log(ens.weights @ np.exp(lq - lq.max(0))) + lq.max(0)
+        ens.meta["mixture_weights"] = ens.weights.tolist()
+        ens.meta["stacking"] = {
+            "n_rows": int(n_stack),
+            "member_mean_log_q": lq.mean(axis=1).tolist(),
+            "equal_weight_mean_log_q": float(np.mean(
+                np.log(np.exp(lq - lq.max(0)).mean(0)) + lq.max(0))),
+            "stacked_mean_log_q": float(np.mean(mix)),
+        }
+        log.info("stacking on %d held-out rows: weights %s, mean log q members %s, equal %.4f, "
+                 "stacked %.4f", n_stack, np.round(ens.weights, 4).tolist(),
+                 np.round(lq.mean(axis=1), 4).tolist(),
+                 ens.meta["stacking"]["equal_weight_mean_log_q"],
+                 ens.meta["stacking"]["stacked_mean_log_q"])
     save_ensemble(ens, weights_path, manifest_path)
     if loss_figures:
         figures.loss_curves(summaries, loss_figures)

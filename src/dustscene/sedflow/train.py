@@ -69,11 +69,17 @@ class TrainConfig:
     schedule: str = "cosine"
     final_lr_fraction: float = 0.01  # cosine floor, as a fraction of learning_rate
     clip_max_norm: float = 5.0  # total gradient norm (sbi's default)
+    # fraction of the training set held out from every member to fit the ensemble's mixture
+    # weights (pipeline.train_ensemble, ensemble.stacking_weights); 0: equal weights
+    stack_fraction: float = 0.05
 
     def __post_init__(self) -> None:
         if self.schedule not in ("cosine", "sbi"):
             raise ValueError(f"sedflow.train.schedule must be 'cosine' or 'sbi', not "
                              f"{self.schedule!r}")
+        if not 0.0 <= self.stack_fraction < 0.5:
+            raise ValueError(f"sedflow.train.stack_fraction must be in [0, 0.5), not "
+                             f"{self.stack_fraction!r}")
 
 
 def torch_device() -> str:
