@@ -34,7 +34,8 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,crosscheck]'
-	$(BIN)/python -m pytest -m slow
+	$(BIN)/python -m pytest -m slow --durations=20; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no slow tests" >&2; exit 1; fi; exit $$rc
 
 # A throw-away single-node Slurm (root; installs Debian's slurm-wlm + munge): ~2 min.
 test-cluster: $(STAMP)
