@@ -13,6 +13,7 @@ DEFAULTS: dict[str, Any] = {
     "halo_fraction": 0.3,  # initial halo share of the flux
     "spectrum": "free",  # free | blackbody | sed (dust-free SED model, needs z) | latent
     "ssp_table": None,  # sed: path of the SSP table (.h5); the workflow sets it
+    "population": None,  # sed + bulge_disk: a mock suite YAML whose sed block is the prior
     "spectrum_prior": None,  # latent: path of the trained prior (.eqx); the workflow sets it
     "point_sources": [],  # catalog/detection indices modelled as PSF-shaped sources
     "dust": "none",  # none | smooth | free | wavelet | resolved
@@ -21,6 +22,9 @@ DEFAULTS: dict[str, Any] = {
     "dust_spacing": None,  # resolved: node spacing in pixels (None: half the PSF FWHM)
     "dust_smoothness": 0.1,  # resolved: prior sigma of E(B-V) differences between neighbours
     "dust_level": 0.5,  # resolved: prior sigma of each node's E(B-V) (weak pull to no dust)
+    "dust_support": False,  # resolved: E(B-V) only on the source's support (`support_snr`)
+    "dust_mean": None,  # resolved: prior sigma of the map's mean E(B-V); then dust_level is
+    # each node's sigma about that mean (None: about zero)
     "dust_law": "calzetti",  # calzetti | ccm89 | charlot_fall | kriek_conroy
     "dust_free_opacity": False,  # True: s_d free with the i band pinned to k(i)/k(i)=1
     "ebv_init": 0.05,

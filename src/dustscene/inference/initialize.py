@@ -29,7 +29,7 @@ from dustscene.scene import (
     model_psf_sigma,
     starlet_transform,
 )
-from dustscene.scene.sedspectrum import YOUNG, SEDSpectrum, sed_spectrum_from_fluxes
+from dustscene.scene.sedspectrum import YOUNG, SEDSpectrum, population, sed_spectrum_from_fluxes
 from dustscene.sed.dust import band_k
 
 
@@ -177,9 +177,10 @@ def _scaled(spectrum: Any, factor: Any) -> Any:
 
 
 def _sed_spectrum_factory(cfg: dict[str, Any], data: Any):
-    """spectrum: sed -> a function (flux, young) -> SEDSpectrum (dust-free SED model at the
-    fit's redshift; `young`: a star-forming population, for arms and clumps), the SSP table
-    loaded once."""
+    """spectrum: sed -> a function (flux, role) -> SEDSpectrum (dust-free SED model at the fit's
+    redshift), the SSP table loaded once; `role` (bulge | disk | clumps) picks the population
+    prior of fit key `population` (a mock suite's `sed` block), and without one the young box
+    for clumps (arms and clumps of the free part) and the uniform box otherwise."""
     from dustscene.sed.filters import load_filters
     from dustscene.sed.ssp import load_ssp_table
 
@@ -193,10 +194,28 @@ def _sed_spectrum_factory(cfg: dict[str, Any], data: Any):
             f"{data.path}: fit config 'spectrum: sed' needs a redshift > 0 (fit key 'redshift' "
             "or the file's `redshift` attribute)"
         )
-    def make(flux, young: bool = False):
-        # counts at AB zero point 27, as in the mocks and HSC coadds
-        box = YOUNG if young else None
-        return sed_spectrum_from_fluxes(flux, table, filters, z, zeropoint=27.0, ranges=box)
+    sed_block = None
+    if cfg["population"]:
+        from dustscene.config import load_yaml
+
+        path = cfg["population"]
+        suite = load_yaml(path)
+        if not isinstance(suite, dict) or "sed" not in suite:
+            raise ValueError(f"{path}: fit key 'population' needs a mock suite with a 'sed' block")
+        sed_block = suite["sed"]
+
+    def make(flux, role: str | None = None):
+        # counts at AB zero point 27, as in the mocks and HSC coadds; `role` (bulge | disk |
+        # clumps): the population prior of that kind of component, else the uniform box (the
+        # young box for clumps)
+        if sed_block is not None and role is not None:
+            pop = population(sed_block, role)
+            box, alpha = pop.ranges, pop.sfh_alpha
+        else:
+            box, alpha = (YOUNG if role == "clumps" else None), None
+        return sed_spectrum_from_fluxes(
+            flux, table, filters, z, zeropoint=27.0, ranges=box, sfh_alpha=alpha
+        )
 
     return make
 
@@ -223,6 +242,7 @@ def _dust(
     shape: tuple[float, float, float],
     box: tuple[int, int, int, int],
     psf_sigma: float,
+    support: np.ndarray | None = None,
 ) -> Dust:
     """The dust in front of one source: its map (`dust`: smooth | free | wavelet | resolved), the
     law's k_b at the rest frame, and the geometry (`dust_geometry`: screen | partial)."""
@@ -236,6 +256,10 @@ def _dust(
     elif cfg["dust"] == "resolved":
         # nodes every half PSF FWHM (Nyquist for a map seen through the PSF) unless configured
         spacing = cfg["dust_spacing"] or max(1.0, 0.5 * 2.3548 * psf_sigma)
+        taper = None
+        if cfg["dust_support"] and support is not None:
+            # the source's support, its edge softened over the PSF: dust only where light is
+            taper = np.clip(ndimage.gaussian_filter(support.astype(float), psf_sigma), 0, 1)
         dmap = NodeMap(
             e0,
             (y0, x0),
@@ -243,6 +267,8 @@ def _dust(
             float(spacing),
             sigma_diff=float(cfg["dust_smoothness"]),
             sigma_level=float(cfg["dust_level"]),
+            sigma_mean=None if cfg["dust_mean"] is None else float(cfg["dust_mean"]),
+            taper=taper,
         )
     else:
         dmap = WaveletMorphology(
@@ -300,6 +326,12 @@ def build_scene(data: ObservationData, config: dict[str, Any]) -> tuple[Scene, O
             return BlackBodySpectrum(6000.0, float(flux[0]), wave, trans)
     else:
         make_spectrum = FreeSpectrum
+    sed_roles = cfg["spectrum"] == "sed" and cfg["morphology"] == "bulge_disk"
+
+    def role(name: str) -> dict[str, str]:
+        """SED spectra of bulge_disk parts know their kind (population prior, young box)."""
+        return {"role": name} if sed_roles else {}
+
     comps = []
     for k, c in enumerate(centers):
         own = owner == k
@@ -333,7 +365,12 @@ def build_scene(data: ObservationData, config: dict[str, Any]) -> tuple[Scene, O
         elif cfg["morphology"] == "bulge_disk":
             # bulge: compact, n ~ 3, redder; disk: extended, n ~ 1; one centre, one dust map
             b_frac = float(cfg["bulge_fraction"])
-            spectrum = _scaled(spectrum, b_frac * np.linspace(0.7, 1.3, len(flux)))
+            if sed_roles and cfg["population"]:
+                # its own population prior, started from the template of its redder light
+                spectrum = make_spectrum(b_frac * flux * np.linspace(0.7, 1.3, len(flux)),
+                                         **role("bulge"))
+            else:
+                spectrum = _scaled(spectrum, b_frac * np.linspace(0.7, 1.3, len(flux)))
             morph = SersicMorphology(
                 c,
                 n=3.0,
@@ -352,14 +389,13 @@ def build_scene(data: ObservationData, config: dict[str, Any]) -> tuple[Scene, O
                 oversample=cfg["oversample"],
                 n_bounds=(0.5, 2.0),
             )
-            extra.append((make_spectrum((1 - b_frac) * flux), disk))
+            extra.append((make_spectrum((1 - b_frac) * flux, **role("disk")), disk))
             if cfg["free_part"]:
                 # light the two profiles cannot draw (arms, clumps): free pixels with their own
                 # spectrum, started at `free_part_fraction` of the flux
                 f_p = float(cfg["free_part_fraction"])
                 patch, sup = _free_patch(det, own, data.bad, (y0, x0, h, w), (iy, ix), cfg)
-                young = {"young": True} if cfg["spectrum"] == "sed" else {}
-                extra.append((make_spectrum(f_p * flux, **young),
+                extra.append((make_spectrum(f_p * flux, **role("clumps")),
                               FreeMorphology(patch, (y0, x0), support=sup)))
         else:
             patch, sup = _free_patch(det, own, data.bad, (y0, x0, h, w), (iy, ix), cfg)
@@ -385,7 +421,8 @@ def build_scene(data: ObservationData, config: dict[str, Any]) -> tuple[Scene, O
                 extra.append((make_spectrum(f_h * flux), halo))
         dust = None
         if cfg["dust"] != "none" and k not in stars:
-            dust = _dust(cfg, data, c, (sig_int, q, theta), (y0, x0, h, w), psf_w)
+            sup_d = support_mask(det, own, (y0, x0, h, w), cfg) if cfg["support_snr"] > 0 else None
+            dust = _dust(cfg, data, c, (sig_int, q, theta), (y0, x0, h, w), psf_w, sup_d)
         if extra:
             comps.append(
                 Source(

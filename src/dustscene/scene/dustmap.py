@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import numpyro.distributions as dist
-from jaxtyping import Array, Float
+from jaxtyping import Array, ArrayLike, Float
 from numpyro.distributions import constraints
 
 from .frame import Frame
@@ -28,25 +28,44 @@ def hat_weights(n_pixels: int, spacing: float) -> tuple[np.ndarray, int]:
 
 class SmoothnessPrior(dist.Distribution):
     """GMRF on a (ny, nx) node grid: first differences between neighbouring nodes ~ N(0,
-    sigma_diff^2), each node ~ N(0, sigma_level^2) (a weak pull to no dust where the data are
-    silent). Unnormalised: MAP fits, Laplace and NUTS need only its gradient and curvature."""
+    sigma_diff^2) and a level term. With `sigma_mean` None each node ~ N(0, sigma_level^2);
+    then the map's mean has prior sigma sigma_level / sqrt(n_nodes), a strong pull to no dust
+    on a large grid. With `sigma_mean`, each node's deviation from the map's mean ~
+    N(0, sigma_level^2) (silent nodes follow the map, not zero) and the mean ~ N(0,
+    sigma_mean^2) whatever the grid. Unnormalised: MAP fits, Laplace and NUTS need only its
+    gradient and curvature."""
 
     arg_constraints = {}  # noqa: RUF012 - numpyro's class-level declaration
     support = constraints.positive
     reparametrized_params = []  # noqa: RUF012
 
-    def __init__(self, shape: tuple[int, int], sigma_diff: float, sigma_level: float):
+    def __init__(
+        self,
+        shape: tuple[int, int],
+        sigma_diff: float,
+        sigma_level: float,
+        sigma_mean: float | None = None,
+    ):
         self.grid_shape = (int(shape[0]), int(shape[1]))
         self.sigma_diff = float(sigma_diff)
         self.sigma_level = float(sigma_level)
+        self.sigma_mean = None if sigma_mean is None else float(sigma_mean)
         super().__init__(batch_shape=(), event_shape=self.grid_shape)
 
     def log_prob(self, x: Float[Array, "*b ny nx"]) -> Float[Array, "*b"]:
         dy = jnp.diff(x, axis=-2)
         dx = jnp.diff(x, axis=-1)
         rough = jnp.sum(dy**2, axis=(-2, -1)) + jnp.sum(dx**2, axis=(-2, -1))
-        level = jnp.sum(x**2, axis=(-2, -1))
-        return -0.5 * rough / self.sigma_diff**2 - 0.5 * level / self.sigma_level**2
+        if self.sigma_mean is None:
+            level = jnp.sum(x**2, axis=(-2, -1))
+            return -0.5 * rough / self.sigma_diff**2 - 0.5 * level / self.sigma_level**2
+        mean = jnp.mean(x, axis=(-2, -1))
+        level = jnp.sum((x - mean[..., None, None]) ** 2, axis=(-2, -1))
+        return (
+            -0.5 * rough / self.sigma_diff**2
+            - 0.5 * level / self.sigma_level**2
+            - 0.5 * mean**2 / self.sigma_mean**2
+        )
 
     def precision_diagonal(self) -> np.ndarray:
         """-d^2 log p / dx_j^2 per node: the prior's Fisher diagonal (hallucination score)."""
@@ -56,7 +75,12 @@ class SmoothnessPrior(dist.Distribution):
         deg[:-1, :] += 1
         deg[:, 1:] += 1
         deg[:, :-1] += 1
-        return deg / self.sigma_diff**2 + 1.0 / self.sigma_level**2
+        if self.sigma_mean is None:
+            return deg / self.sigma_diff**2 + 1.0 / self.sigma_level**2
+        n = ny * nx
+        return deg / self.sigma_diff**2 + (1.0 - 1.0 / n) / self.sigma_level**2 + 1.0 / (
+            n * self.sigma_mean
+        ) ** 2
 
     def sample(self, key, sample_shape=()):  # noqa: ANN001, ANN201 - numpyro's signature
         """Independent half-normal draws at the level scale (a valid positive start, not the
@@ -72,6 +96,7 @@ class NodeMap(eqx.Module):
     nodes: Parameter
     wy: Float[Array, "h ny"]
     wx: Float[Array, "w nx"]
+    taper: Float[Array, "h w"] | None
     origin: tuple[int, int] = eqx.field(static=True)
 
     def __init__(
@@ -83,13 +108,24 @@ class NodeMap(eqx.Module):
         *,
         sigma_diff: float | None = None,
         sigma_level: float = 1.0,
+        sigma_mean: float | None = None,
+        taper: Float[ArrayLike, "h w"] | None = None,
     ):
+        """`taper` (box-shaped, 0-1): the map is multiplied by it, so E(B-V) lives only on the
+        source's support (no dust drawn where no light constrains it); None: the whole box."""
         wy, ny = hat_weights(int(box[0]), spacing)
         wx, nx = hat_weights(int(box[1]), spacing)
-        prior = None if sigma_diff is None else SmoothnessPrior((ny, nx), sigma_diff, sigma_level)
+        prior = (
+            None
+            if sigma_diff is None
+            else SmoothnessPrior((ny, nx), sigma_diff, sigma_level, sigma_mean)
+        )
         self.nodes = Parameter(np.full((ny, nx), float(level)), Positive(), step=0.1, prior=prior)
         self.wy = jnp.asarray(wy)
         self.wx = jnp.asarray(wx)
+        if taper is not None and np.shape(taper) != (int(box[0]), int(box[1])):
+            raise ValueError(f"NodeMap taper shape {np.shape(taper)} is not the box {tuple(box)}")
+        self.taper = None if taper is None else jnp.asarray(taper, dtype=float)
         self.origin = (int(origin[0]), int(origin[1]))
 
     def interpolate(self, nodes: Float[Array, "ny nx"], frame: Frame) -> Float[Array, "y x"]:
@@ -97,11 +133,16 @@ class NodeMap(eqx.Module):
         return _place(self.wy @ nodes @ self.wx.T, self.origin, frame.shape)
 
     def footprint(self, frame: Frame) -> np.ndarray:
-        """Boolean (y, x) mask of the map's box."""
+        """Boolean (y, x) mask of where the map lives: its box, where the taper is >= 1/2."""
         mask = np.zeros(frame.shape, dtype=bool)
         y0, x0 = self.origin
-        mask[y0 : y0 + self.wy.shape[0], x0 : x0 + self.wx.shape[0]] = True
+        h, w = self.wy.shape[0], self.wx.shape[0]
+        mask[y0 : y0 + h, x0 : x0 + w] = True if self.taper is None else np.asarray(
+            self.taper) >= 0.5
         return mask
 
     def __call__(self, frame: Frame) -> Float[Array, "y x"]:
-        return self.interpolate(value(self.nodes), frame)
+        box = self.wy @ value(self.nodes) @ self.wx.T
+        if self.taper is not None:
+            box = box * self.taper
+        return _place(box, self.origin, frame.shape)

@@ -4,6 +4,10 @@ it does in free per-band fluxes."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -31,6 +35,48 @@ YOUNG: dict[str, tuple[float, float]] = {
     "f_burst": (0.3, 1.0),
     "log_t_burst": (np.log10(0.003), -1.0),
 }
+
+
+@dataclasses.dataclass(frozen=True)
+class SFHDirichlet:
+    """Dirichlet(alpha) prior on the SFH weights softmax(logits), as a density of the logits:
+    sum_i alpha_i log w_i (the Dirichlet density times the softmax Jacobian prod w_i), plus a
+    unit Gaussian on the logits' mean, the direction softmax cannot see, so it stays proper."""
+
+    alpha: tuple[float, ...]
+    proper: bool = True
+
+    def log_prob(self, logits: Array) -> Array:
+        log_w = jax.nn.log_softmax(logits, axis=-1)
+        return jnp.sum(jnp.asarray(self.alpha) * log_w) - 0.5 * jnp.mean(logits) ** 2
+
+
+@dataclasses.dataclass(frozen=True)
+class Population:
+    """A population prior for one kind of component: the box of burst fraction, burst age and
+    metallicity (`RANGES` keys) and the Dirichlet concentrations of the SFH weights (None: no
+    SFH prior)."""
+
+    ranges: Mapping[str, tuple[float, float]]
+    sfh_alpha: tuple[float, ...] | None = None
+
+
+def population(sed_block: Mapping[str, Any], role: str) -> Population:
+    """The population a mock suite draws its `role` (bulge | disk | clumps) components from
+    (the suite's `sed.<role>` block: sfh_alpha, f_burst, t_burst_gyr, log_z), as a fit prior:
+    the simulations' prior is the prior of the fit that inverts them."""
+    if role not in sed_block:
+        raise ValueError(f"population prior: the suite's sed block has no '{role}' entry")
+    c = sed_block[role]
+    t_lo, t_hi = (float(v) for v in c["t_burst_gyr"])
+    return Population(
+        ranges={
+            "f_burst": (float(c["f_burst"][0]), float(c["f_burst"][1])),
+            "log_t_burst": (float(np.log10(t_lo)), float(np.log10(t_hi))),
+            "log_z": (float(c["log_z"][0]), float(c["log_z"][1])),
+        },
+        sfh_alpha=tuple(float(a) for a in c["sfh_alpha"]),
+    )
 
 
 def _params(
@@ -78,7 +124,8 @@ class SEDSpectrum(eqx.Module):
         log_t_burst: float = 0.0,
         log_z: float = 0.0,
         zeropoint: float = 27.0,
-        ranges: dict[str, tuple[float, float]] | None = None,
+        ranges: Mapping[str, tuple[float, float]] | None = None,
+        sfh_alpha: tuple[float, ...] | None = None,
     ):
         box_ranges = RANGES if ranges is None else ranges
 
@@ -88,7 +135,10 @@ class SEDSpectrum(eqx.Module):
             return Parameter(float(np.clip(v, lo + eps, hi - eps)), Interval(lo, hi), step=step)
 
         self.log_mass = Parameter(float(log_mass), Real(), step=0.02)
-        self.sfh_logits = Parameter(np.asarray(sfh_logits, dtype=float), Real(), step=0.3)
+        prior = None if sfh_alpha is None else SFHDirichlet(tuple(sfh_alpha))
+        self.sfh_logits = Parameter(
+            np.asarray(sfh_logits, dtype=float), Real(), prior=prior, step=0.3
+        )
         self.f_burst = box("f_burst", f_burst, 0.3)
         self.log_t_burst = box("log_t_burst", log_t_burst, 0.3)
         self.log_z = box("log_z", log_z, 0.3)
@@ -138,10 +188,12 @@ def sed_spectrum_from_fluxes(
     redshift: float,
     *,
     zeropoint: float = 27.0,
-    ranges: dict[str, tuple[float, float]] | None = None,
+    ranges: Mapping[str, tuple[float, float]] | None = None,
+    sfh_alpha: tuple[float, ...] | None = None,
 ) -> SEDSpectrum:
     """The template of `template_grid` (clipped into the box `ranges`, default `RANGES`) whose
-    colours best match `fluxes` (least squares in magnitudes), scaled in mass to their total."""
+    colours best match `fluxes` (least squares in magnitudes), scaled in mass to their total;
+    `sfh_alpha`: a Dirichlet prior on the SFH weights (`SFHDirichlet`)."""
     f = np.maximum(np.asarray(fluxes, dtype=float), 1e-6 * max(float(np.max(fluxes)), 1e-12))
     box = RANGES if ranges is None else ranges
     g = {k: np.clip(v, *box[k]) if k in box else v for k, v in template_grid().items()}
@@ -169,4 +221,5 @@ def sed_spectrum_from_fluxes(
         log_z=float(g["log_z"][best]),
         zeropoint=zeropoint,
         ranges=ranges,
+        sfh_alpha=sfh_alpha,
     )
