@@ -26,7 +26,7 @@ from dustscene.scene import (
     to_vector,
 )
 
-SCARLET2_QUOTED_S_PER_SCENE = 28.2  # issue #3's author's number, quoted, not measured here
+SCARLET2_QUOTED_S_PER_SCENE = 28.2  # earlier scarlet2 0.5.1 timing, quoted, not run here
 DEFAULT_JSON = str(Path(__file__).with_name("results") / "fit_vs_scarlet2.json")
 
 
@@ -182,13 +182,13 @@ def main(
     else:
         ratio = SCARLET2_QUOTED_S_PER_SCENE / per
         print(
-            f"QUOTED (issue #3, not measured here): scarlet2 0.5.1 "
+            f"QUOTED (earlier timing, not measured here): scarlet2 0.5.1 "
             f"{SCARLET2_QUOTED_S_PER_SCENE} s per scene -> ratio {ratio:.1f}x"
         )
         out["scarlet2"] = {"per_scene_s": [SCARLET2_QUOTED_S_PER_SCENE], "chi2_dof": [],
                            "steps": [2200]}
         out["ratio"] = ratio
-        out["ratio_source"] = "quoted scarlet2 time (issue #3), not measured"
+        out["ratio_source"] = "quoted scarlet2 time (earlier timing), not measured"
     if json_path:
         from dustscene.io.atomic import write_json_atomic
 

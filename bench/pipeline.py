@@ -7,7 +7,7 @@ Runs `snakemake <target>` on the config in a fresh temporary directory (`--direc
 laptop profile ignored), samples the summed resident memory of the whole process tree
 (Snakemake and every job) every 0.2 s, and prints: wall seconds, peak tree memory, the largest
 single process (getrusage RUSAGE_CHILDREN), the ten slowest rule instances from
-results/benchmarks/**/*.tsv, and the ratios against the targets of issue #6: the default
+results/benchmarks/**/*.tsv, and the ratios against the wall-time targets: the default
 config within 15 min and 4 GiB on 2 cores, the ci config within 3 min. Timings depend on the
 machine and on what else runs on it.
 """
@@ -32,8 +32,8 @@ import psutil  # a Snakemake dependency
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 GIB = 1024**3
-TARGET_S = {"ci.yaml": 3 * 60, "config.yaml": 15 * 60}  # issue #6
-TARGET_MEM = 4 * GIB  # issue #6, stated for the default config
+TARGET_S = {"ci.yaml": 3 * 60, "config.yaml": 15 * 60}  # wall-time targets
+TARGET_MEM = 4 * GIB  # memory target, stated for the default config
 
 
 class TreeMemory(threading.Thread):

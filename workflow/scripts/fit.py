@@ -1,4 +1,5 @@
-"""Rule fit: fit one mock scene or real observation and write its fit file (CONTRACTS layout)."""
+"""Rule fit: fit one mock scene or real observation and write its fit file (layout:
+`dustscene.io.fitfile`)."""
 
 from dustscene._jax import configure_jax
 

@@ -1,5 +1,5 @@
-"""Write and read the fit HDF5 (CONTRACTS "Fit HDF5"): plain arrays plus JSON attributes,
-atomically.
+"""Write and read the fit HDF5 (the README's "Reading a fit file"): plain arrays plus JSON
+attributes, atomically.
 """
 
 from __future__ import annotations

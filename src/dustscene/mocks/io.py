@@ -1,4 +1,4 @@
-"""Mock scene HDF5 files (CONTRACTS.md "Mock scene HDF5"): atomic, byte-reproducible writes.
+"""Mock scene HDF5 files (the README's "Reading a mock file"): atomic, byte-reproducible writes.
 
 Layout (images float32, counts at the zero point; (band, y, x) unless noted):
   observed/images, observed/variance, observed/psf (band, py, px)

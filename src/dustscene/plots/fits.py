@@ -83,7 +83,8 @@ def plot_fit_file(
     *,
     mask_bits: int | None = None,
 ):
-    """`plot_fit_residuals` for a fit HDF5 (CONTRACTS "Fit HDF5") and the observation it fitted."""
+    """`plot_fit_residuals` for a fit HDF5 (layout: `dustscene.io.fitfile`) and the observation
+    it fitted."""
     from dustscene.io.fitfile import read_fit
     from dustscene.io.observations import load_observation
 

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from ..io.atomic import atomic_path, write_json_atomic
 
-SNR_MIN = 5.0  # CONTRACTS: dust statistics over pixels with i-band S/N > 5
+SNR_MIN = 5.0  # dust statistics over pixels with i-band S/N > 5 (validation.observable.SNR_MIN)
 
 
 class FigureDataError(ValueError):

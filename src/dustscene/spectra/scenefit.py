@@ -1,6 +1,6 @@
 """Scene fits of one mock component with the latent SED prior versus a free spectrum.
 
-The check the issue asks for: a Sersic galaxy whose per-band fluxes come from a held-out
+The check: a Sersic galaxy whose per-band fluxes come from a held-out
 SED-model spectrum at its redshift, observed at a chosen S/N; fitted once with `FreeSpectrum`
 and once with `LatentSpectrum` (latents + amplitude, log p(latents) in the objective), both with
 the same free Sersic morphology. The figure of merit is the RMS over bands of the fractional

@@ -1,4 +1,4 @@
-"""Point statistics of inferred minus true: bias, NMAD, RMS, Pearson r, slope (SCIENCE.md)."""
+"""Point statistics of inferred minus true: bias, NMAD, RMS, Pearson r, slope."""
 
 from __future__ import annotations
 

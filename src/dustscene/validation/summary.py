@@ -1,4 +1,5 @@
-"""Aggregate per-scene records into results/validation/metrics.json (CONTRACTS keys, bins)."""
+"""Aggregate per-scene records into results/validation/metrics.json (keys: the README's
+"Reading the validation metrics")."""
 
 from __future__ import annotations
 
