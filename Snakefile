@@ -6,6 +6,9 @@ from snakemake.utils import min_version
 
 min_version("9.0")
 
+# figures are files: jobs draw with the non-interactive backend (the library never sets one)
+os.environ.setdefault("MPLBACKEND", "Agg")
+
 
 # The default config only when none is given: Snakemake would otherwise deep-merge it under a
 # user's --configfile, leaking default keys (observations, sizes) into their run.

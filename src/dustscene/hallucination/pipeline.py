@@ -94,9 +94,6 @@ def write_hallucination(path: str | Path, result: dict[str, Any]) -> None:
 
 def plot_maps(mock: MockScene, result: dict[str, Any], path: str | Path, title: str = "") -> None:
     """Data, model (i band), rho and the large-error pixels of one scene, PNG/PDF by suffix."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     bands = list(mock.attrs["bands"])

@@ -27,10 +27,6 @@ def plot_fit_residuals(
     1/variance, 0 = masked). Per band the panel title gives chi2 per unmasked pixel. Returns the
     figure; saves it to `path` if given.
     """
-    import matplotlib
-
-    if path is not None:
-        matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
     data, model, weights = (np.asarray(a, dtype=float) for a in (data, model, weights))

@@ -6,10 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import h5py
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 import numpy as np  # noqa: E402
 
 from ..io.atomic import atomic_path  # noqa: E402

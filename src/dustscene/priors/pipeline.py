@@ -16,9 +16,6 @@ from .train import TrainResult, TrainSettings, train_score_model
 
 def plot_loss_curve(result: TrainResult, path: str | Path, title: str = "") -> None:
     """Per-step DSM loss and its running mean (log scale), PNG or PDF by suffix."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     loss = result.losses
