@@ -4,8 +4,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+from dustscene.io.figure import save_figure  # noqa: E402
 from dustscene.io.logs import setup_script_logging  # noqa: E402
-from dustscene.plots.fits import plot_fit_file, save_figure  # noqa: E402
+from dustscene.plots.fits import plot_fit_file  # noqa: E402
 
 sm = snakemake  # noqa: F821  (injected by Snakemake)
 log = setup_script_logging(sm.log[0])

@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from dustscene.io.atomic import atomic_path
+from dustscene.io.figure import save_figure
 from dustscene.mocks import MockScene
 from dustscene.priors.map_fit import render
 from dustscene.priors.prior import ScorePrior
@@ -113,8 +114,7 @@ def plot_maps(mock: MockScene, result: dict[str, Any], path: str | Path, title: 
         ax.set_yticks([])
         fig.colorbar(im, ax=ax, shrink=0.8)
     fig.suptitle(title)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110, close=True)
 
 
 def most_resolved(mocks: list[MockScene]) -> int:

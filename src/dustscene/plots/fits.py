@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from dustscene.io.figure import save_figure
+
 
 def _stretch(img: np.ndarray, scale: float) -> np.ndarray:
     return np.arcsinh(img / scale)
@@ -58,18 +60,8 @@ def plot_fit_residuals(
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     if path is not None:
-        save_figure(fig, path)
+        save_figure(fig, path, dpi=90)
     return fig
-
-
-def save_figure(fig, path: str | Path, dpi: int = 90) -> None:  # noqa: ANN001 - a matplotlib Figure
-    """Save atomically in the format of the file's suffix (png, pdf), without timestamps."""
-    from dustscene.io.atomic import atomic_path
-
-    fmt = Path(path).suffix.lstrip(".") or "png"
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=dpi, format=fmt,
-                    metadata={"CreationDate": None} if fmt == "pdf" else None)
 
 
 def plot_fit_file(

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import h5py
 import matplotlib.pyplot as plt
-import numpy as np  # noqa: E402
+import numpy as np
 
-from ..io.atomic import atomic_path  # noqa: E402
+from dustscene.io.figure import save_figure
 
 
 def _band_index(bands: Sequence[str], wanted: str = "i") -> int:
@@ -68,8 +68,4 @@ def plot_gallery(scene_paths: Sequence[str | Path], png: str | Path, pdf: str | 
     axes[2, 0].set_ylabel("E(B-V) effective")
     fig.colorbar(im, ax=axes[2, :].tolist(), shrink=0.8, label="E(B-V) [mag]")
     fig.suptitle(f"Mock galaxy {panels[0]['galaxy']} over inclinations")
-    for out, fmt in ((png, "png"), (pdf, "pdf")):
-        with atomic_path(out) as tmp:
-            fig.savefig(tmp, format=fmt, dpi=120, metadata={"CreationDate": None}
-                        if fmt == "pdf" else None)
-    plt.close(fig)
+    save_figure(fig, [png, pdf], close=True)

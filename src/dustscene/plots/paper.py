@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure
 
-from .fits import save_figure  # noqa: E402
+from dustscene.io.figure import save_figure
 
 Arrays = Mapping[str, Any]
 

@@ -9,6 +9,8 @@ from typing import Any
 import jax
 import numpy as np
 
+from dustscene.io.figure import save_figure
+
 from .io import save_score_model
 from .stamps import stamps_sha256, training_stamps
 from .train import TrainResult, TrainSettings, train_score_model
@@ -26,8 +28,7 @@ def plot_loss_curve(result: TrainResult, path: str | Path, title: str = "") -> N
     ax.plot(np.arange(smooth.size) + k // 2, smooth, lw=1.5, label=f"running mean ({k})")
     ax.set(yscale="log", xlabel="step", ylabel="weighted DSM loss", title=title)
     ax.legend()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, close=True)
 
 
 def train_prior(

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
-import numpy as np  # noqa: E402
-from numpy.typing import NDArray  # noqa: E402
+import numpy as np
+from numpy.typing import NDArray
 
-from .parameters import THETA_LABELS, THETA_NAMES  # noqa: E402
+from dustscene.io.figure import save_figure
 
-
-def _save(fig: Any, paths: Sequence[str | os.PathLike[str]]) -> None:
-    for p in paths:
-        fig.savefig(p, dpi=120, bbox_inches="tight")
-    plt.close(fig)
+from .parameters import THETA_LABELS, THETA_NAMES
 
 
 def loss_curves(summaries: Sequence[dict[str, Any]], paths: Sequence[str]) -> None:
@@ -27,7 +22,7 @@ def loss_curves(summaries: Sequence[dict[str, Any]], paths: Sequence[str]) -> No
         ax.plot(s["validation_loss"], color=f"C{i}", lw=1.5, label=f"seed {s['seed']} (val)")
     ax.set(xlabel="epoch", ylabel=r"$-\log q(\theta|x)$")
     ax.legend(fontsize=7)
-    _save(fig, paths)
+    save_figure(fig, paths, bbox_inches="tight", close=True)
 
 
 def rank_histograms(ranks: NDArray[np.floating], n_post: int, pvals: NDArray[np.floating],
@@ -47,7 +42,7 @@ def rank_histograms(ranks: NDArray[np.floating], n_post: int, pvals: NDArray[np.
         ax.hist(ranks[:, j], bins=bins, range=(0, n_post), color="C0")
         ax.set_title(f"{THETA_LABELS[THETA_NAMES[j]]}  p={pvals[j]:.2f}", fontsize=8)
         ax.set_xticks([])
-    _save(fig, paths)
+    save_figure(fig, paths, bbox_inches="tight", close=True)
 
 
 def coverage_curves(levels: NDArray[np.floating], cov: NDArray[np.floating],
@@ -60,7 +55,7 @@ def coverage_curves(levels: NDArray[np.floating], cov: NDArray[np.floating],
     ax.plot(alpha, ecp, label="TARP ECP")
     ax.set(xlabel="credibility level", ylabel="empirical coverage", xlim=(0, 1), ylim=(0, 1))
     ax.legend(fontsize=8)
-    _save(fig, paths)
+    save_figure(fig, paths, bbox_inches="tight", close=True)
 
 
 def corner(flow: NDArray[np.floating], nuts: NDArray[np.floating], truth: NDArray[np.floating],
@@ -90,4 +85,4 @@ def corner(flow: NDArray[np.floating], nuts: NDArray[np.floating], truth: NDArra
             if j == 0 and i > 0:
                 ax.set_ylabel(THETA_LABELS[THETA_NAMES[i]], fontsize=7)
     fig.suptitle(f"{title}  flow (C0) vs NUTS (C1) vs truth (black)", fontsize=9)
-    _save(fig, paths)
+    save_figure(fig, paths, bbox_inches="tight", close=True)

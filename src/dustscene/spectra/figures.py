@@ -7,24 +7,16 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import matplotlib.pyplot as plt
-import numpy as np  # noqa: E402
+import numpy as np
 
-from dustscene.io.atomic import atomic_path  # noqa: E402
+from dustscene.io.figure import save_figure
 
-from .data import load_spectra  # noqa: E402
-from .io import load_spectrum_prior  # noqa: E402
-from .outliers import score_spectra  # noqa: E402
-from .train import split  # noqa: E402
-
-
-def _save(fig: Any, paths: Sequence[str | os.PathLike[str]]) -> None:
-    for p in paths:
-        with atomic_path(p) as tmp:
-            fig.savefig(tmp, dpi=120, bbox_inches="tight", format=Path(p).suffix[1:])
-    plt.close(fig)
+from .data import load_spectra
+from .io import load_spectrum_prior
+from .outliers import score_spectra
+from .train import split
 
 
 def loss_figure(loss: np.ndarray, val: np.ndarray, paths: Sequence[str | os.PathLike[str]]) -> None:
@@ -36,7 +28,7 @@ def loss_figure(loss: np.ndarray, val: np.ndarray, paths: Sequence[str | os.Path
     ax.axhline(1.0, color="k", ls=":", lw=1, label="noise level")
     ax.set(xlabel="step", ylabel=r"$\chi^2$ / pixel", yscale="log")
     ax.legend(fontsize=7)
-    _save(fig, paths)
+    save_figure(fig, paths, bbox_inches="tight", close=True)
 
 
 def spectrum_prior_figure(
@@ -104,4 +96,4 @@ def spectrum_prior_figure(
         f"{outl['reconstruction_chi2_median']:.2f}; "
         f"worst injected-outlier rank = {outl['outlier_rank_percentile_max']:.2f} %"
     )
-    _save(fig, paths)
+    save_figure(fig, paths, bbox_inches="tight", close=True)
