@@ -69,7 +69,17 @@ def test_ci_fits_follow_the_contract(ci_run: Path) -> None:
             assert f["dust/ebv"].shape == shape[1:]
             for key in ("model/observed", "model/dustfree_observed", "dust/ebv"):
                 assert np.all(np.isfinite(f[key][()])), (name, key)
-            assert 0.5 < float(f.attrs["chi2_per_dof"]) < 10.0, name
+            chi2 = float(f.attrs["chi2_per_dof"])
+            dof = int(f.attrs["n_pixels"]) - int(f.attrs["n_params"])
+            # no fit beats the noise: chi2/dof of even a perfect model with the right variance
+            # is 1 - 5 sqrt(2 / dof) at the lowest (a variance read too large falls below)
+            assert chi2 > 1 - 5 * np.sqrt(2 / dof), (name, chi2, dof)
+            # the model is not the mocks' generator (bulge + disk + free part vs NIHAO-like
+            # components; free pixels vs the real sky): the README's targets allow for that,
+            # <= 1.10 for mocks (validation/targets.py) and <= 1.2 for the HSC cutout
+            # (tests/inference/test_fit.py::test_hsc_cosmos_35_chi2)
+            assert chi2 < (1.2 if name in {o["name"] for o in cfg["observations"]} else 1.10), (
+                name, chi2)
             for attr in ("n_steps", "converged", "wall_seconds", "redshift", "redshift_source"):
                 assert attr in f.attrs, (name, attr)
             if name in {o["name"] for o in cfg["observations"]}:
@@ -83,6 +93,7 @@ def test_ci_fits_follow_the_contract(ci_run: Path) -> None:
 def test_ci_metrics_contract(ci_run: Path) -> None:
     import json
 
+    cfg = yaml.safe_load((REPO / "config" / "ci.yaml").read_text())
     m = json.loads((ci_run / "results" / "validation" / "metrics.json").read_text())
     for truth in ("ebv_effective", "ebv_column"):
         block = m["dust"][truth]
@@ -113,13 +124,51 @@ def test_ci_metrics_contract(ci_run: Path) -> None:
     for key in ("coverage_68", "coverage_95", "tarp_atc", "sbc_ks_pvalue_min", "c2st_vs_mcmc",
                 "seconds_per_galaxy_10k_samples"):
         assert np.isfinite(m["sed"][key]), key
+    # The ci flow (4000 simulations, 5 epochs) is a plumbing stand-in, not trained to
+    # calibration (HPD coverage_68 ~0.2 against 0.68 +- 5 x 0.047 binomial at n = 100), so the
+    # calibration bands are asserted on a trained ensemble in tests/sedflow/test_pipeline_slow.py
+    # (make test-slow). Here what holds for any flow: nested credible regions cover at least as
+    # often at 95 % as at 68 %, jointly and per parameter ...
+    cal = json.loads((ci_run / "results" / "sedflow" / "calibration.json").read_text())
+    det = cal["details"]
+    assert m["sed"]["coverage_68"] <= m["sed"]["coverage_95"], m["sed"]
+    assert np.all(np.less_equal(det["marginal_coverage_68"], det["marginal_coverage_95"])), det
+    # ... flagged held-out galaxies (outside the training support) are rare ...
+    assert det["n_sbc"] >= 0.9 * cfg["sedflow"]["n_sbc"], det["n_sbc"]
+    # ... and a C2ST accuracy below chance by 5 x its null sd 0.5 / sqrt(2 n) (Lopez-Paz &
+    # Oquab 2017) is a broken classifier or swapped labels, whatever the flow
+    for row in det["nuts"]:
+        null_sd = 0.5 / np.sqrt(2 * row["n_reference_draws"])
+        assert 0.5 - 5 * null_sd < row["c2st"] <= 1.0, row
     assert m["hallucination"]["temperature"] > 0
     assert np.isfinite(m["hallucination"]["auc_large_error"])
-    for key in ("prior_dominated_masked", "prior_dominated_unmasked"):
-        assert 0 <= m["hallucination"]["masked_half"][key] <= 1
-    assert np.isfinite(m["hallucination"]["auc_large_error_masked_half"])
-    for key in ("reconstruction_chi2_median", "outlier_rank_percentile_max"):
-        assert np.isfinite(m["spectrum_prior"][key]), key
+    half = m["hallucination"]["masked_half"]
+    # Sampson & Melchior 2023's criterion where no data reach in (beyond 2 PSF FWHM of the
+    # mask edge): >= 90 % of the masked pixels prior-dominated; over all masked pixels, at
+    # least 90 % of that interior's share (the 2-FWHM strip is data-dominated by physics:
+    # tests/hallucination/test_masked_half.py)
+    assert half["prior_dominated_masked_interior"] >= 0.9, half
+    share = half["n_masked_interior_on_source"] / half["n_masked_on_source"]
+    assert half["prior_dominated_masked"] >= 0.9 * share, (half, share)
+    # the data reach into the mask only through the PSF: within the 2 FWHM edge band
+    assert half["data_dominated_strip_pixels"] <= half["interior_edge_pixels"], half
+    # the unmasked half at peak S/N 200 is the data's: the 90 % criterion mirrored
+    assert half["prior_dominated_unmasked"] <= 0.1, half
+    # rho flags the large errors better than chance: AUC above 0.5 by 3 times its null
+    # standard error sqrt((n1 + n0 + 1) / (12 n1 n0)) (Hanley & McNeil 1982)
+    n_m, n_u = half["n_masked_on_source"], half["n_unmasked_on_source"]
+    n1 = half["large_error_fraction_masked"] * n_m + half["large_error_fraction_unmasked"] * n_u
+    n0 = n_m + n_u - n1
+    assert n1 >= 1 and n0 >= 1, half
+    auc_null_se = np.sqrt((n1 + n0 + 1) / (12 * n1 * n0))
+    assert m["hallucination"]["auc_large_error_masked_half"] > 0.5 + 3 * auc_null_se, half
+    assert np.isfinite(m["spectrum_prior"]["outlier_rank_percentile_max"])
+    # held-out spectra carry Gaussian noise (spectra/data.py): chi2 per pixel against them is
+    # 1 + (reconstruction error / noise)^2, so < 2 is an error below the noise (the claim of
+    # tests/spectra/test_spectra_model.py); > 1 - 5 sqrt(2 / n_wave) as no fit beats the noise
+    n_wave = cfg["spectra"]["n_wave"]
+    recon = m["spectrum_prior"]["reconstruction_chi2_median"]
+    assert 1 - 5 * np.sqrt(2 / n_wave) < recon < 2.0, recon
     assert "status" not in m["spectrum_prior"]
     assert m["sed"]["posteriors"], "fitted components went through the flows"
 
@@ -150,3 +199,44 @@ def test_bad_config_fails_before_any_rule(tmp_path: Path, edit: dict, needle: st
     assert needle in res.stdout + res.stderr
     assert not (work / "results").exists(), "a rule ran despite the bad config"
     shutil.rmtree(work)
+
+
+def test_two_snakemake_runs_same_mock_bytes_and_same_fit(
+    ci_run: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A second Snakemake invocation (fresh processes, its own results/.jax_cache, hash
+    randomisation left on) of one mock's simulate and fit rules reproduces the ci run's files:
+    the mock byte for byte, every fit array and non-timing attribute to 1e-10 (README,
+    Guarantees: Deterministic)."""
+    from dustscene.io.fitfile import read_fit
+
+    other = tmp_path_factory.mktemp("wf_again")
+    targets = ["results/mocks/mock_0000.h5", "results/fits/mock_0000.h5"]
+    env_drop = ("PYTHONHASHSEED", "JAX_COMPILATION_CACHE_DIR")
+    saved = {k: os.environ.pop(k) for k in env_drop if k in os.environ}
+    try:
+        res = _snakemake(other, *targets, "--configfile", str(REPO / "config" / "ci.yaml"))
+    finally:
+        os.environ.update(saved)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    assert not (other / "results" / "priors").exists(), "ran more than the fit's inputs"
+    a, b = ci_run / targets[0], other / targets[0]
+    assert a.read_bytes() == b.read_bytes()
+    fa, fb = read_fit(ci_run / targets[1]), read_fit(other / targets[1])
+    arrays = sorted(k for k, v in fa.items() if isinstance(v, np.ndarray))
+    assert {"model/observed", "model/dustfree_observed", "dust/ebv"} <= set(arrays)
+    assert arrays == sorted(k for k, v in fb.items() if isinstance(v, np.ndarray))
+    for key in arrays:
+        if fa[key].dtype.kind in "fc":
+            np.testing.assert_allclose(fa[key], fb[key], rtol=1e-10, atol=1e-10, err_msg=key)
+        else:
+            np.testing.assert_array_equal(fa[key], fb[key], err_msg=key)
+    assert fa["attrs"].keys() == fb["attrs"].keys()
+    for key, va in fa["attrs"].items():
+        if key == "input" or key.endswith("seconds"):
+            continue  # the input's path and wall-clock times differ by construction
+        vb = fb["attrs"][key]
+        if isinstance(va, float | np.floating):
+            np.testing.assert_allclose(va, vb, rtol=1e-10, atol=1e-10, err_msg=key)
+        else:
+            np.testing.assert_array_equal(np.asarray(va), np.asarray(vb), err_msg=key)
