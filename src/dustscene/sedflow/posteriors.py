@@ -29,7 +29,7 @@ import h5py
 import numpy as np
 import torch
 
-from dustscene.io.atomic import atomic_path, write_json_atomic
+from dustscene.io.atomic import atomic_path, json_safe, write_json_atomic
 
 from .components import fitted_component_photometry, match_to_truth, with_floor
 from .ensemble import Flag, FlowEnsemble
@@ -68,19 +68,6 @@ class _Rows:
     truth_theta: np.ndarray | None = None
     truth_component: list[str] | None = None
     match_rms_dex: np.ndarray | None = None
-
-
-def _json_safe(obj: Any) -> Any:
-    """NaN / inf -> None, numpy scalars -> Python, recursively (strict JSON)."""
-    if isinstance(obj, dict):
-        return {k: _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_json_safe(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None
-    return obj
 
 
 def _scene_meta(scene: SceneInput, zeropoint: float,
@@ -324,6 +311,6 @@ def scene_posteriors(
         "flag_bits": {fl.name: int(fl.value) for fl in Flag if fl.value},
         "scenes": scenes_json,
     }
-    result = _json_safe(result)
+    result = json_safe(result)
     write_json_atomic(out_json, result)
     return result

@@ -13,9 +13,11 @@ import h5py
 import numpy as np
 from numpy.typing import NDArray
 
+from dustscene.io.atomic import json_safe
+
 from . import observable as obs
 from .failures import CHI2_FAILURE, likely_cause
-from .metrics import cosine_similarity, json_safe, pixel_stats
+from .metrics import cosine_similarity, pixel_stats
 
 SNR_MIN = obs.SNR_MIN  # dust statistics over pixels with i-band S/N > 5
 

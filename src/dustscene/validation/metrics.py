@@ -8,6 +8,8 @@ import numpy as np
 from jaxtyping import Float
 from numpy.typing import NDArray
 
+from dustscene.io.atomic import json_safe
+
 NMAD_SCALE = 1.4826  # makes the NMAD of a Gaussian equal its sigma
 
 
@@ -25,17 +27,6 @@ class PixelStats:
     def as_dict(self) -> dict[str, float | int | None]:
         """Plain values for JSON; an undefined statistic (NaN) becomes null."""
         return json_safe(asdict(self))
-
-
-def json_safe(obj):  # noqa: ANN001, ANN201 - any JSON-like tree
-    """Replace non-finite floats by None so strict JSON (no NaN) can hold the record."""
-    if isinstance(obj, dict):
-        return {k: json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [json_safe(v) for v in obj]
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None
-    return obj
 
 
 def nmad(d: Float[NDArray, " n"]) -> float:

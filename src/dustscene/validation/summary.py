@@ -9,9 +9,11 @@ from typing import Any
 
 import numpy as np
 
+from dustscene.io.atomic import json_safe
+
 from . import observable as obs
 from .dust import DustScene
-from .metrics import json_safe, nmad, pixel_stats
+from .metrics import nmad, pixel_stats
 
 PACKAGES = ("jax", "equinox", "optax", "numpyro", "torch", "sbi", "snakemake", "astropy", "h5py")
 # Blocks filled by later stages; present with nulls until their stage has run.

@@ -8,8 +8,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from dustscene.io.atomic import json_safe
+
 from ..config import ConfigError, resolve_path
-from .metrics import json_safe
 from .targets import HEADLINE, Target, check, format_value, rst_table, verdict_word
 
 
