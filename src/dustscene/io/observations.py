@@ -6,6 +6,7 @@ import dataclasses
 import json
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -39,7 +40,9 @@ class ObservationData:
         return self.images.shape[1:]
 
 
-def _bands(raw, path) -> tuple[str, ...]:
+def band_names(raw: Any) -> tuple[str, ...]:  # noqa: ANN401 - an h5py / npz attribute
+    """Band names from a file attribute: an array of bytes or str, a JSON list, a comma list, or
+    a string of one-letter bands ("grizy"). Every reader of a band attribute calls this."""
     if isinstance(raw, bytes | str):
         s = raw.decode() if isinstance(raw, bytes) else raw
         try:
@@ -63,7 +66,7 @@ def _read_npz(path: Path) -> dict:
         "images": d["images"],
         "variance": d["variance"],
         "psfs": d["psfs"],
-        "bands": _bands(d["filters"], path),
+        "bands": band_names(d["filters"]),
         "mask": d.get("mask"),
     }
     if "redshift" in d:  # optional scalar: the scene's redshift (latent spectra, dust law)
@@ -142,7 +145,7 @@ def _read_h5(path: Path) -> dict:
             }
             if "bands" not in f.attrs:
                 raise ObservationError(path, "missing root attribute 'bands'")
-            out["bands"] = _bands(f.attrs["bands"], path)
+            out["bands"] = band_names(f.attrs["bands"])
             if "observed/mask" in f:
                 out["mask"] = f["observed/mask"][()]
             if "pixel_scale_arcsec" in f.attrs:

@@ -10,11 +10,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from dustscene.io.figure import save_figure
+from dustscene.io.observations import band_names
 
 
 def _band_index(bands: Sequence[str], wanted: str = "i") -> int:
     """Index of `wanted` in the scene's bands, else the middle band."""
-    names = [b.decode() if isinstance(b, bytes) else str(b) for b in bands]
+    names = list(band_names(bands))
     return names.index(wanted) if wanted in names else len(names) // 2
 
 

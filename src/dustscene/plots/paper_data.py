@@ -17,6 +17,8 @@ import numpy as np
 from jaxtyping import Float
 from numpy.typing import NDArray
 
+from dustscene.io.observations import band_names
+
 from ..io.atomic import atomic_path, write_json_atomic
 
 SNR_MIN = 5.0  # dust statistics over pixels with i-band S/N > 5 (validation.observable.SNR_MIN)
@@ -67,15 +69,6 @@ def _h5(path: str | Path, keys: Sequence[str]) -> tuple[dict[str, np.ndarray], d
             return {k: np.asarray(f[k][()], np.float64) for k in keys}, dict(f.attrs)
     except OSError as err:
         raise FigureDataError(f"{p}: not a readable HDF5 file ({err})") from err
-
-
-def _band_names(attr: Any) -> list[str]:  # noqa: ANN401 - h5py attribute (bytes/str array)
-    if isinstance(attr, str):  # a JSON list or a plain string of single-letter bands
-        try:
-            return [str(b) for b in json.loads(attr)]
-        except json.JSONDecodeError:
-            return list(attr)
-    return [b.decode() if isinstance(b, bytes) else str(b) for b in attr]
 
 
 def _i_band(bands: Sequence[str]) -> int:
@@ -137,7 +130,7 @@ def dustmap_examples(
         if fit["dust/ebv"].shape != mock["truth/ebv_effective"].shape:
             raise FigureDataError(f"{f}: dust/ebv shape {fit['dust/ebv'].shape} differs from "
                                   f"the mock {m} {mock['truth/ebv_effective'].shape}")
-        i = _i_band(_band_names(attrs["bands"]))
+        i = _i_band(list(band_names(attrs["bands"])))
         snr = mock["truth/attenuated"][i] / np.sqrt(mock["observed/variance"][i])
         out[f"ebv_true_{k}"] = mock["truth/ebv_effective"]
         out[f"ebv_inferred_{k}"] = fit["dust/ebv"]
@@ -240,7 +233,7 @@ def hallucination_panels(
         out[f"rho_{k}"] = maps["rho"]
         out[f"on_source_{k}"] = maps["on_source"] > 0
         out[f"large_error_{k}"] = maps["large_error"] > 0
-        out[f"image_{k}"] = mock["observed/images"][_i_band(_band_names(mattrs["bands"]))]
+        out[f"image_{k}"] = mock["observed/images"][_i_band(list(band_names(mattrs["bands"])))]
         out["names"].append(Path(h).stem)
         out["auc"].append(float(attrs.get("auc_large_error", np.nan)))
     p = Path(validation_json)

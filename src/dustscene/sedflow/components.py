@@ -20,6 +20,7 @@ import numpy as np
 from jaxtyping import Float
 
 from dustscene.io.fitfile import FitFileError
+from dustscene.io.observations import band_names
 
 F64 = np.ndarray
 # a Source's part j: components[s].spectra[j].*; a single-part component: components[s].spectrum.*
@@ -40,7 +41,7 @@ def fitted_component_photometry(path: str | os.PathLike[str]) -> ComponentPhotom
     """Per-part dust-free fluxes and Laplace sigmas of a fit file; FitFileError if incomplete."""
     try:
         with h5py.File(path, "r") as f:
-            bands = tuple(str(b.decode() if isinstance(b, bytes) else b) for b in f.attrs["bands"])
+            bands = band_names(f.attrs["bands"])
             schema = json.loads(f["parameters"].attrs["schema"])
             parts: dict[tuple[int, int], str | None] = {}  # (source, part) -> fluxes name
             for s in schema:

@@ -15,6 +15,7 @@ import numpy as np
 
 from dustscene.io.atomic import atomic_path, write_json_atomic
 from dustscene.io.fitfile import read_fit
+from dustscene.io.observations import band_names
 
 from .data import SpectrumGrid, load_spectra
 from .flow import FlowSettings
@@ -108,7 +109,7 @@ def _truth_fluxes(path: Path, bands: list[str]) -> list[tuple[str, str, np.ndarr
     out = []
     try:
         with h5py.File(path, "r") as f:
-            mbands = [b.decode() if isinstance(b, bytes) else str(b) for b in f.attrs["bands"]]
+            mbands = list(band_names(f.attrs["bands"]))
             if mbands != bands:
                 raise ValueError(f"bands {mbands} differ from spectra.bands {bands}")
             for name in TRUTH_COMPONENTS:

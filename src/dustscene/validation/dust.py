@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from dustscene.io.atomic import json_safe
+from dustscene.io.observations import band_names
 
 from . import observable as obs
 from .failures import CHI2_FAILURE, likely_cause
@@ -22,8 +23,6 @@ from .metrics import cosine_similarity, pixel_stats
 SNR_MIN = obs.SNR_MIN  # dust statistics over pixels with i-band S/N > 5
 
 
-def _bands(attr) -> list[str]:  # noqa: ANN001 - h5py attribute of bytes or str
-    return [b.decode() if isinstance(b, bytes) else str(b) for b in attr]
 
 
 @dataclass(frozen=True)
@@ -159,7 +158,7 @@ def validate_scene(mock_path: str | Path, fit_path: str | Path) -> DustScene:
     lacking = [a for a in ("bands", "inclination_deg") if a not in mock["attrs"]]
     if lacking:
         raise ValueError(f"{mock_path}: missing root attribute(s) {lacking}")
-    bands = _bands(mock["attrs"]["bands"])
+    bands = list(band_names(mock["attrs"]["bands"]))
     if fit["model/observed"].shape != mock["truth/attenuated"].shape:
         raise ValueError(
             f"{fit_path}: model shape {fit['model/observed'].shape} does not match the mock "
