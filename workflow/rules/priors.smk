@@ -24,6 +24,8 @@ rule train_score_prior:
     params:
         seed=SEED,
         priors=PRIORS,
+        # the stamps come from the configured mock suite (the one the fits and metrics use)
+        suite=SUITE,
     log:
         "results/logs/priors/train_score_{size}.log",
     benchmark:

@@ -27,6 +27,7 @@ meta = train_prior(
     sm.output.model,
     sm.output.png,
     redshift_range=tuple(p["redshift_range"]),
+    suite=dict(sm.params.suite),
 )
 log.info(
     "trained score_%s in %.1f s, final loss %.4g, training set sha256 %s",

@@ -41,9 +41,12 @@ def train_prior(
     *,
     redshift_range: tuple[float, float] = (0.15, 0.5),
     progress: bool = True,
+    suite: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Render stamps, train, save weights + JSON (hyper-parameters, training-set sha256)."""
-    stamps = training_stamps(n_train, size, seed, redshift_range=redshift_range, progress=progress)
+    """Render stamps of `suite` (the configured mock suite), train, save weights + JSON
+    (hyper-parameters, training-set sha256)."""
+    stamps = training_stamps(n_train, size, seed, redshift_range=redshift_range,
+                             progress=progress, suite=suite)
     result = train_score_model(stamps, settings, key=jax.random.key(seed), progress=progress)
     meta = {
         "stamp_size": int(size),

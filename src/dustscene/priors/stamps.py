@@ -68,9 +68,11 @@ def training_stamps(
     redshift_range: tuple[float, float] = (0.15, 0.5),
     n_nodes: int = 48,
     progress: bool = False,
+    suite: dict[str, Any] | None = None,
 ) -> F32:
-    """`n` stamps (n, size, size) float32 from galaxies 0..n-1 of the stamp suite under `seed`."""
-    suite = stamp_suite(size, redshift_range)
+    """`n` stamps (n, size, size) float32 from galaxies 0..n-1 of the stamp suite under `seed`:
+    `suite` (the workflow's configured mock suite; None: `DEFAULT_SUITE`) at stamp `size`."""
+    suite = stamp_suite(size, redshift_range, suite)
     it = range(n)
     if progress:
         from tqdm import tqdm
