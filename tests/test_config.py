@@ -30,12 +30,24 @@ def _check(cfg: dict, *needles: str, suite: bool = False) -> None:
         assert n in msg, msg
 
 
-@pytest.mark.parametrize("path", ["config/config.yaml", "config/ci.yaml"])
+@pytest.mark.parametrize(
+    "path", ["config/config.yaml", "config/ci.yaml", "config/paper.yaml", "config/arms.yaml"]
+)
 def test_shipped_configs_are_valid(path: str) -> None:
     wf = load_workflow_config(load_yaml(REPO / path), REPO, source=path)
     assert wf.config["mocks"]["n_scenes"] >= 1
     assert wf.suite["bands"] == ["g", "r", "i", "z", "y"]
     assert all(p.is_absolute() for p in wf.observations.values())
+
+
+def test_arms_config_is_the_default_on_the_arms_suite() -> None:
+    """config/arms.yaml differs from config/config.yaml only by its suite (so its metrics compare
+    with the default run's)."""
+    arms = load_yaml(REPO / "config" / "arms.yaml")
+    default = load_yaml(REPO / "config" / "config.yaml")
+    assert arms["mocks"].pop("suite") == "simulations/nihao_like_arms.yaml"
+    default["mocks"].pop("suite")
+    assert arms == default
 
 
 def test_defaults_are_filled() -> None:
