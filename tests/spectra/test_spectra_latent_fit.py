@@ -93,11 +93,6 @@ def test_latent_spectrum_needs_a_redshift_and_a_prior(
 
 
 
-@pytest.mark.xfail(
-    raises=TypeError, strict=True,
-    reason="inference.sample hands the LatentPrior (not a numpyro Distribution) to "
-    "numpyro.sample: TypeError 'Invalid type for fn'",
-)
 def test_hmc_in_the_fit_config_samples_the_latents(
     trained_prior, spectra_ssp, tmp_path: Path
 ) -> None:

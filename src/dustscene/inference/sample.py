@@ -9,12 +9,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import numpyro
-from jaxtyping import PRNGKeyArray
+import numpyro.distributions as dist
+from jaxtyping import Array, PRNGKeyArray
 from numpyro.diagnostics import summary
 from numpyro.infer import MCMC, NUTS
 
 from dustscene.scene.observation import Observation
-from dustscene.scene.parameters import Parameter, is_parameter
+from dustscene.scene.parameters import Interval, Parameter, Positive, is_parameter
 from dustscene.scene.scene import Scene
 
 
@@ -51,6 +52,28 @@ def prior_parameters(scene: Scene) -> dict[str, Parameter]:
     }
 
 
+def _support(p: Parameter) -> dist.constraints.Constraint:
+    """The numpyro support of a parameter's constraint (real, positive, interval)."""
+    c = p.constraint
+    if isinstance(c, Positive):
+        return dist.constraints.positive
+    if isinstance(c, Interval):
+        return dist.constraints.interval(c.lower, c.upper)
+    return dist.constraints.real
+
+
+def _sample_site(name: str, p: Parameter) -> Array:
+    """A numpyro site for a parameter's prior: the distribution itself, or, for a density known
+    only by `log_prob` (the spectrum prior's latents, an SFH Dirichlet on logits), a flat site on
+    the parameter's support plus that log density as a factor."""
+    if isinstance(p.prior, dist.Distribution):
+        return numpyro.sample(name, p.prior)
+    flat = dist.ImproperUniform(_support(p), (), event_shape=tuple(p.value.shape))
+    v = numpyro.sample(name, flat)
+    numpyro.factor(f"{name}:log_prior", jnp.sum(p.prior.log_prob(v)))
+    return v
+
+
 def sample(
     scene: Scene,
     observation: Observation,
@@ -66,7 +89,7 @@ def sample(
         raise ValueError("no free parameter carries a prior: nothing to sample")
 
     def model():
-        vals = {name: numpyro.sample(name, p.prior) for name, p in params.items()}
+        vals = {name: _sample_site(name, p) for name, p in params.items()}
         numpyro.factor("loglike", observation.log_likelihood(_set_values(scene, vals)))
 
     init = {name: jnp.asarray(p.value) for name, p in params.items()}

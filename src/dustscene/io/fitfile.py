@@ -55,7 +55,10 @@ def write_fit(path: str | Path, product: dict[str, Any]) -> None:
                 g = f.create_group("samples")
                 for name, arr in product["samples"].items():
                     g.create_dataset(_name(name), data=np.asarray(arr, np.float64))
-                g.attrs["diagnostics"] = json.dumps(product.get("sample_diagnostics", {}))
+                # keyed like the datasets, so a reader matches draws and their diagnostics
+                diag = {kind: {_name(k): v for k, v in per.items()}
+                        for kind, per in product.get("sample_diagnostics", {}).items()}
+                g.attrs["diagnostics"] = json.dumps(diag)
             for key, val in product.get("attrs", {}).items():
                 if isinstance(val, dict | list | tuple) and not (
                     isinstance(val, list | tuple) and all(isinstance(v, str) for v in val)
