@@ -421,7 +421,9 @@ def build_scene(data: ObservationData, config: dict[str, Any]) -> tuple[Scene, O
                 extra.append((make_spectrum(f_h * flux), halo))
         dust = None
         if cfg["dust"] != "none" and k not in stars:
-            sup_d = support_mask(det, own, (y0, x0, h, w), cfg) if cfg["support_snr"] > 0 else None
+            sup_d = None  # only a resolved map kept to the support needs it
+            if cfg["dust"] == "resolved" and cfg["dust_support"] and cfg["support_snr"] > 0:
+                sup_d = support_mask(det, own, (y0, x0, h, w), cfg)
             dust = _dust(cfg, data, c, (sig_int, q, theta), (y0, x0, h, w), psf_w, sup_d)
         if extra:
             comps.append(
