@@ -15,14 +15,14 @@ from typing import Any
 
 import numpy as np
 
-from dustscene.mocks import DEFAULT_SUITE, make_scene
+from dustscene.mocks import default_suite, make_scene
 from dustscene.mocks.geometry import (
     GalaxyGeometry,
     bulge_emissivity,
     disk_emissivity,
     lane_factor,
 )
-from dustscene.mocks.suite import draw_scene_params, validate_suite
+from dustscene.mocks.suite import draw_scene_params
 from dustscene.mocks.transfer import (
     cumulative_tau,
     pixel_centres,
@@ -69,7 +69,7 @@ def _k_fn() -> Any:
     try:
         from dustscene.mocks.sed_link import band_k
 
-        band_k("calzetti00", DEFAULT_SUITE)
+        band_k("calzetti00", default_suite())
         return band_k
     except ImportError:
         return lambda law, suite, redshift=0.0: K_FALLBACK
@@ -84,7 +84,7 @@ def main() -> None:
     from dustscene._jax import configure_jax
 
     configure_jax()  # the SED model needs float64 (as every workflow script sets)
-    suite = validate_suite(DEFAULT_SUITE)
+    suite = default_suite()
     k_fn = _k_fn()
     fluxes_fn = None
     if args.ssp:

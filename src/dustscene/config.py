@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
@@ -110,16 +111,10 @@ def load_workflow_config(
     schemas = wdir / "workflow" / "schemas"
     cfg = validate(config, load_yaml(schemas / "config.schema.yaml"), source)
     suite_path = resolve_path(cfg["mocks"]["suite"], wdir)
-    suite_raw = load_yaml(suite_path)
-    if not isinstance(suite_raw, Mapping):
-        raise ConfigError(f"{suite_path}: a suite file must be a mapping of settings")
-    suite_schema = load_yaml(schemas / "suite.schema.yaml")
-    validate(suite_raw, suite_schema, str(suite_path))
+    suite_raw = load_suite_file(suite_path)
     merged = deep_merge(suite_raw, cfg["mocks"].get("overrides", {}))
     where = f"{source} (mocks.overrides over {suite_path})"
-    suite = validate(merged, suite_schema, where, prefix="mocks.overrides")
-    _check_ranges(suite, where)
-    _check_suite_consistency(suite, where)
+    suite = validate_suite(merged, where, prefix="mocks.overrides")
     fit = cfg.get("fit", {})
     for group in ("mocks", "observations"):
         _check_fit_keys(fit.get(group, {}), f"fit.{group}", source)
@@ -152,22 +147,25 @@ def _check_fit_keys(settings: Mapping[str, Any], where: str, source: str) -> Non
             )
 
 
-def _check_ranges(obj: Any, source: str, key: str = "") -> None:
-    """Every `*_range` pair must read [low, high] with low <= high."""
+def _check_ranges(obj: Any, schema: Mapping[str, Any], root: Mapping[str, Any], source: str,
+                  key: str = "") -> None:
+    """Every [low, high] pair (a two-item array in the schema) must have low <= high."""
+    if "$ref" in schema:
+        schema = root["definitions"][schema["$ref"].rsplit("/", 1)[-1]]
     if isinstance(obj, Mapping):
+        props = schema.get("properties", {})
         for k, v in obj.items():
-            _check_ranges(v, source, f"{key}.{k}" if key else k)
-    elif key.endswith("_range") and isinstance(obj, list) and len(obj) == 2:
+            _check_ranges(v, props.get(k, {}), root, source, f"{key}.{k}" if key else k)
+    elif schema.get("minItems") == schema.get("maxItems") == 2 and isinstance(obj, list):
         if obj[0] > obj[1]:
             raise ConfigError(f"{source}: config key '{key}': range {obj} has low > high")
 
 
-SURVEY_BANDS = {"hsc": ("g", "r", "i", "z", "y"), "sdss": ("u", "g", "r", "i", "z")}
-
-
 def _check_suite_consistency(suite: Mapping[str, Any], source: str) -> None:
     """Cross-key checks a schema cannot express: bands of the survey, one sky sigma per band."""
-    valid = SURVEY_BANDS[suite["survey"]]
+    from dustscene.sed.filters import survey_bands
+
+    valid = survey_bands(suite["survey"])
     for b in suite["bands"]:
         if b not in valid:
             raise ConfigError(
@@ -181,3 +179,59 @@ def _check_suite_consistency(suite: Mapping[str, Any], source: str) -> None:
         )
     if suite["observing"]["psf_size"] % 2 != 1:
         raise ConfigError(f"{source}: config key 'observing.psf_size': must be odd")
+
+
+def _check_arms(suite: Mapping[str, Any], source: str) -> None:
+    """Young arms need all three of their keys or none (a half-configured arm draws nothing)."""
+    keys = ("stellar.arm_width_rad", "sed.arm_mass_fraction", "sed.arms")
+    present = [k.split(".")[1] in suite[k.split(".")[0]] for k in keys]
+    if any(present) and not all(present):
+        raise ConfigError(
+            f"{source}: config key '{keys[present.index(False)]}': young arms need all of "
+            "stellar.arm_width_rad, sed.arm_mass_fraction and sed.arms"
+        )
+
+
+# The repository this package is installed from (editable install, `pip install -e .`): the
+# canonical default suite and the suite schema live there, beside the workflow that reads them.
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_SUITE_PATH = REPO_ROOT / "simulations" / "nihao_like.yaml"
+SUITE_SCHEMA_PATH = REPO_ROOT / "workflow" / "schemas" / "suite.schema.yaml"
+
+
+def repo_file(path: Path) -> Path:
+    """`path` inside the repository, or a ConfigError saying the package must run from it."""
+    if not path.is_file():
+        raise ConfigError(
+            f"{path}: not found; dustscene reads its default mock suite and suite schema from "
+            f"the repository it is installed from ({REPO_ROOT}, `pip install -e .`)"
+        )
+    return path
+
+
+@functools.lru_cache(maxsize=1)
+def _suite_schema() -> dict[str, Any]:
+    """The suite JSON schema (workflow/schemas/suite.schema.yaml), read once."""
+    return load_yaml(repo_file(SUITE_SCHEMA_PATH))
+
+
+def validate_suite(
+    suite: Mapping[str, Any], source: str = "mock suite", prefix: str = ""
+) -> dict[str, Any]:
+    """The one suite validator: schema, [low, high] order, survey bands, sky sigmas, odd PSF,
+    arms all-or-none. Returns a validated deep copy; ConfigError (a ValueError) names `source`
+    and the key (under `prefix`, e.g. mocks.overrides)."""
+    schema = _suite_schema()
+    out = validate(suite, schema, source, prefix=prefix)
+    _check_ranges(out, schema, schema, source)
+    _check_suite_consistency(out, source)
+    _check_arms(out, source)
+    return out
+
+
+def load_suite_file(path: str | Path) -> dict[str, Any]:
+    """A suite YAML file, validated (errors name the file and key)."""
+    raw = load_yaml(path)
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{path}: a suite file must be a mapping of settings")
+    return validate_suite(raw, str(path))

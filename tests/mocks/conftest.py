@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pytest
 
-from dustscene.mocks import DEFAULT_SUITE, GalaxyGeometry
+from dustscene.mocks import GalaxyGeometry, default_suite
 
 # arbitrary positive, decreasing test inputs (not a dust law): the core takes k as an input
 K_TEST = np.array([5.0, 4.0, 3.0, 2.5, 2.0])
@@ -31,7 +30,7 @@ def fixed_k() -> Callable[[str, dict[str, Any], float], tuple[np.ndarray, float]
 @pytest.fixture()
 def small_suite() -> dict[str, Any]:
     """The default suite on a 32-pixel stamp with a coarser ray grid."""
-    s = copy.deepcopy(DEFAULT_SUITE)
+    s = default_suite()
     s["stamp_size"] = 32
     s["redshift_range"] = [0.2, 0.25]
     s["render"] = {"n_nodes": 64, "pad_pixels": 6}

@@ -8,7 +8,7 @@ import copy
 import numpy as np
 import pytest
 
-from dustscene.mocks import DEFAULT_SUITE
+from dustscene.mocks import default_suite
 from dustscene.mocks.geometry import arm_emissivity, arm_phase_offset, disk_emissivity
 from dustscene.mocks.io import read_scene, write_scene
 from dustscene.mocks.scene import make_scene
@@ -80,7 +80,7 @@ def test_arms_rendered_written_and_read(small_suite, fixed_k, tmp_path):
 
 
 def test_partial_arms_config_is_refused():
-    s = copy.deepcopy(DEFAULT_SUITE)
+    s = default_suite()
     s["stellar"]["arm_width_rad"] = 0.5
     with pytest.raises(ValueError, match="arm_width_rad, sed.arm_mass_fraction and sed.arms"):
         validate_suite(s)

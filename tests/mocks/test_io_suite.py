@@ -8,7 +8,7 @@ import h5py
 import numpy as np
 import pytest
 
-from dustscene.mocks import DEFAULT_SUITE, draw_scene_params, make_scene, read_scene, write_scene
+from dustscene.mocks import default_suite, draw_scene_params, make_scene, read_scene, write_scene
 from dustscene.mocks.suite import validate_suite
 
 CONTRACT = [
@@ -111,7 +111,7 @@ def test_galaxy_shared_across_inclinations(small_suite) -> None:
 
 
 def test_cos_i_uniform_over_many_galaxies() -> None:
-    suite = validate_suite(DEFAULT_SUITE)
+    suite = default_suite()
     cos_i = np.cos(np.radians([draw_scene_params(suite, i, 0).inclination_deg for i in range(200)]))
     lo = np.cos(np.radians(88.0))
     hist, _ = np.histogram(cos_i, bins=5, range=(lo, 1.0))
@@ -119,15 +119,15 @@ def test_cos_i_uniform_over_many_galaxies() -> None:
 
 
 def test_validate_suite_names_bad_keys() -> None:
-    bad = copy.deepcopy(DEFAULT_SUITE)
+    bad = default_suite()
     del bad["dust"]["tau_v0_range"]
     with pytest.raises(ValueError, match="tau_v0_range"):
         validate_suite(bad)
-    bad = copy.deepcopy(DEFAULT_SUITE)
+    bad = default_suite()
     bad["observing"]["sky_sigma"] = [0.1]
     with pytest.raises(ValueError, match="sky_sigma"):
         validate_suite(bad)
-    bad = copy.deepcopy(DEFAULT_SUITE)
+    bad = default_suite()
     bad["inclination_deg_range"] = [0.0, 95.0]
     with pytest.raises(ValueError, match="inclination"):
         validate_suite(bad)
@@ -151,3 +151,31 @@ def test_dustfree_intrinsic_is_the_pre_psf_dustfree_truth(small_suite, fixed_k, 
     with h5py.File(path, "a") as f:  # a file written before the dataset existed
         del f["truth/dustfree_intrinsic"]
     assert read_scene(path).dustfree_intrinsic is None
+
+
+def test_default_suite_is_the_yaml_file(repo_root) -> None:
+    """The package's default suite is simulations/nihao_like.yaml itself, not a copy of it."""
+    from dustscene.config import load_yaml
+
+    assert default_suite() == load_yaml(repo_root / "simulations" / "nihao_like.yaml")
+    a = default_suite()
+    a["sed"]["log_mass"][0] = 0.0
+    assert default_suite()["sed"]["log_mass"][0] == 9.8  # every call gets a fresh copy
+
+
+def test_missing_repository_file_says_where(tmp_path) -> None:
+    from dustscene.config import ConfigError, repo_file
+
+    with pytest.raises(ConfigError, match=r"nihao_like\.yaml: not found.*pip install -e"):
+        repo_file(tmp_path / "simulations" / "nihao_like.yaml")
+
+
+def test_validate_suite_names_source_and_key() -> None:
+    bad = default_suite()
+    bad["stellar"]["h_s_kpc"] = [4.0, 2.0]
+    with pytest.raises(ValueError, match=r"my.yaml: config key 'stellar.h_s_kpc': range"):
+        validate_suite(bad, "my.yaml")
+    bad = default_suite()
+    bad["bands"] = ["g", "u", "i", "z", "y"]
+    with pytest.raises(ValueError, match=r"config key 'bands': unknown band 'u' for survey"):
+        validate_suite(bad)

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from dustscene.io.fitfile import read_fit
-from dustscene.mocks import DEFAULT_SUITE
+from dustscene.mocks import default_suite
 
 SETTINGS = {"morphology": "sersic", "adam_steps": 60, "lbfgs_steps": 20, "laplace": False}
 
@@ -45,7 +45,7 @@ run_fit_file(out / "mock.h5", out / "fit.h5", settings)
 
 
 def _small_suite() -> dict:
-    suite = json.loads(json.dumps(DEFAULT_SUITE))
+    suite = default_suite()
     suite["stamp_size"] = 32
     suite["render"] = {"n_nodes": 64, "pad_pixels": 6}
     suite["observing"]["psf_size"] = 13

@@ -18,8 +18,8 @@ from .scene import render_scene as render_scene
 from .sed_link import band_k as band_k
 from .sed_link import ssp_component_fluxes as ssp_component_fluxes
 from .sed_link import toy_component_fluxes as toy_component_fluxes
-from .suite import DEFAULT_SUITE as DEFAULT_SUITE
 from .suite import SceneParams as SceneParams
+from .suite import default_suite as default_suite
 from .suite import draw_scene_params as draw_scene_params
 from .suite import validate_suite as validate_suite
 from .transfer import render_raw as render_raw

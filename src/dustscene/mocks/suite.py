@@ -1,6 +1,8 @@
 """Mock-suite definition (a plain dict from YAML) and the seeded draw of one scene's parameters.
 
-Suite keys (all required; `DEFAULT_SUITE` holds the defaults; ranges are [lo, hi], uniform):
+The default suite is simulations/nihao_like.yaml (`default_suite()` reads it; the workflow reads
+the same file); `validate_suite` is dustscene.config's, against workflow/schemas/suite.schema.yaml.
+Suite keys (all required; ranges are [lo, hi], uniform):
   survey: str ("hsc"); bands: list[str]; stamp_size: int (pixels, even or odd);
   pixel_scale_arcsec: float; zeropoint: float (AB magnitude of one count);
   redshift_range: [lo, hi]; inclinations_per_galaxy: int >= 1;
@@ -32,85 +34,32 @@ SeedSequence([seed, galaxy_index], spawn_key=(inclination_index,)).
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from astropy.cosmology import FlatLambdaCDM
 
+from dustscene.config import DEFAULT_SUITE_PATH, load_suite_file, repo_file
+from dustscene.config import validate_suite as validate_suite
 from dustscene.mocks.geometry import GalaxyGeometry
 
 COSMOLOGY = FlatLambdaCDM(H0=70.0, Om0=0.3)
 ARCSEC_PER_RAD = 206264.80624709636
 COMPONENT_NAMES = ("bulge", "disk", "clumps")
 
-DEFAULT_SUITE: dict[str, Any] = {
-    "survey": "hsc",
-    "bands": ["g", "r", "i", "z", "y"],
-    "stamp_size": 64,
-    "pixel_scale_arcsec": 0.168,
-    "zeropoint": 27.0,
-    # z 0.1-0.2 keeps a 2-4 kpc disk within 64 x 0.168" (>= 2.5 scale lengths per half stamp)
-    "redshift_range": [0.1, 0.2],
-    "inclinations_per_galaxy": 10,
-    "inclination_deg_range": [0.0, 88.0],
-    "render": {"n_nodes": 128, "pad_pixels": 12},
-    "stellar": {
-        "h_s_kpc": [2.0, 4.0],
-        "z_s_over_h_s": [0.08, 0.12],
-        "bulge_n": [1.5, 4.0],
-        "bulge_re_over_h_s": [0.15, 0.35],
-        "bulge_q": [0.7, 0.9],
-        "bulge_to_total": [0.02, 0.5],
-        "n_clumps": [5, 30],
-        "clump_sigma_kpc": [0.1, 0.3],
-        "clump_radius_over_h_s": [0.3, 2.5],
-        "pitch_deg": [12.0, 30.0],
-    },
-    "dust": {
-        "tau_v0_range": [0.2, 3.0],
-        "h_d_over_h_s": [1.4, 1.5],
-        "z_d_over_z_s": [0.33, 0.5],
-        "lanes": True,
-        "lane_amplitude": [0.3, 0.7],
-        "lane_width_rad": 0.6,
-        "lane_offset_rad": -0.25,
-        "clumpiness_sigma": [0.0, 0.6],
-        "clumpiness_scale_kpc": [0.3, 1.5],
-        "clumpiness_modes": 16,
-        "tau_bc_range": [0.3, 1.5],
-        "attenuation_law": "calzetti00",
-    },
-    "observing": {
-        "seeing_fwhm_arcsec": [0.6, 0.8],
-        "psf_beta": 3.5,
-        "psf_size": 25,
-        "sky_sigma": [0.030, 0.043, 0.052, 0.109, 0.208],
-        "gain": None,
-    },
-    "sed": {
-        "log_mass": [9.8, 10.8],
-        "clump_mass_fraction": [0.005, 0.02],
-        "bulge": {
-            "sfh_alpha": [8.0, 2.0, 0.5, 0.2],
-            "f_burst": [0.0, 0.05],
-            "t_burst_gyr": [3.0, 10.0],
-            "log_z": [0.0, 0.3],
-        },
-        "disk": {
-            "sfh_alpha": [1.0, 2.0, 3.0, 1.5],
-            "f_burst": [0.0, 0.1],
-            "t_burst_gyr": [0.1, 2.0],
-            "log_z": [-0.5, 0.1],
-        },
-        "clumps": {
-            "sfh_alpha": [0.2, 0.5, 1.0, 4.0],
-            "f_burst": [0.3, 0.8],
-            "t_burst_gyr": [0.005, 0.05],
-            "log_z": [-0.6, 0.0],
-        },
-    },
-}
+
+
+@functools.lru_cache(maxsize=1)
+def _default_suite() -> dict[str, Any]:
+    """The validated default suite, read once."""
+    return load_suite_file(repo_file(DEFAULT_SUITE_PATH))
+
+
+def default_suite() -> dict[str, Any]:
+    """A fresh copy of the default mock suite, simulations/nihao_like.yaml (its one source)."""
+    return copy.deepcopy(_default_suite())
 
 
 @dataclass(frozen=True)
@@ -132,48 +81,10 @@ class SceneParams:
 
 
 def _range(v: Any, name: str) -> tuple[float, float]:
-    """A validated [lo, hi] pair."""
+    """A [lo, hi] pair as floats (validate_suite has checked it)."""
     if not (isinstance(v, list | tuple) and len(v) == 2 and float(v[0]) <= float(v[1])):
         raise ValueError(f"suite key {name!r} must be [lo, hi] with lo <= hi, got {v!r}")
     return float(v[0]), float(v[1])
-
-
-def validate_suite(suite: dict[str, Any]) -> dict[str, Any]:
-    """Check keys, ranges and lengths; return a deep copy. ValueError names the bad key."""
-    missing = [k for k in DEFAULT_SUITE if k not in suite]
-    if missing:
-        raise ValueError(f"mock suite is missing keys {missing}")
-    for group in ("render", "stellar", "dust", "observing", "sed"):
-        gone = [k for k in DEFAULT_SUITE[group] if k not in suite[group]]
-        if gone:
-            raise ValueError(f"mock suite group {group!r} is missing keys {gone}")
-    n_b = len(suite["bands"])
-    if len(suite["observing"]["sky_sigma"]) != n_b:
-        raise ValueError(f"observing.sky_sigma needs {n_b} values (one per band)")
-    lo, hi = _range(suite["inclination_deg_range"], "inclination_deg_range")
-    if lo < 0.0 or hi > 90.0:
-        raise ValueError("inclination_deg_range must lie within [0, 90]")
-    if _range(suite["stellar"]["bulge_to_total"], "stellar.bulge_to_total")[0] <= 0.0:
-        raise ValueError("stellar.bulge_to_total lower bound must be > 0 (log stellar mass)")
-    if int(suite["observing"]["psf_size"]) % 2 != 1:
-        raise ValueError("observing.psf_size must be odd")
-    if int(suite["inclinations_per_galaxy"]) < 1:
-        raise ValueError("inclinations_per_galaxy must be >= 1")
-    for comp in COMPONENT_NAMES:
-        if len(suite["sed"][comp]["sfh_alpha"]) != 4:
-            raise ValueError(f"sed.{comp}.sfh_alpha needs 4 values")
-    arms = ["arm_width_rad" in suite["stellar"], "arm_mass_fraction" in suite["sed"],
-            "arms" in suite["sed"]]
-    if any(arms) and not all(arms):
-        raise ValueError(
-            "young arms need all of stellar.arm_width_rad, sed.arm_mass_fraction and sed.arms"
-        )
-    if all(arms):
-        if float(suite["stellar"]["arm_width_rad"]) <= 0:
-            raise ValueError("stellar.arm_width_rad must be > 0")
-        if len(suite["sed"]["arms"]["sfh_alpha"]) != 4:
-            raise ValueError("sed.arms.sfh_alpha needs 4 values")
-    return copy.deepcopy(suite)
 
 
 def has_arms(suite: dict[str, Any]) -> bool:

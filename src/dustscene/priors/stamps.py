@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.ndimage import gaussian_filter
 
-from dustscene.mocks.suite import DEFAULT_SUITE, draw_scene_params
+from dustscene.mocks.suite import default_suite, draw_scene_params
 from dustscene.mocks.transfer import COMPONENTS, render_raw
 
 F32 = NDArray[np.float32]
@@ -21,7 +21,7 @@ def stamp_suite(
     size: int, redshift_range: tuple[float, float] = (0.15, 0.5), base: dict | None = None
 ) -> dict[str, Any]:
     """The mock suite at stamp `size`, at larger redshifts so that disks fit a small stamp."""
-    suite = copy.deepcopy(base or DEFAULT_SUITE)
+    suite = copy.deepcopy(base) if base is not None else default_suite()
     suite["stamp_size"] = int(size)
     suite["redshift_range"] = [float(redshift_range[0]), float(redshift_range[1])]
     suite["inclinations_per_galaxy"] = 1
@@ -71,7 +71,7 @@ def training_stamps(
     suite: dict[str, Any] | None = None,
 ) -> F32:
     """`n` stamps (n, size, size) float32 from galaxies 0..n-1 of the stamp suite under `seed`:
-    `suite` (the workflow's configured mock suite; None: `DEFAULT_SUITE`) at stamp `size`."""
+    `suite` (the workflow's configured mock suite; None: `default_suite()`) at stamp `size`."""
     suite = stamp_suite(size, redshift_range, suite)
     it = range(n)
     if progress:

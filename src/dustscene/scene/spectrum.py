@@ -88,19 +88,8 @@ class BlackBodySpectrum(eqx.Module):
 def filter_curves(
     bands: tuple[str, ...] | list[str], survey: str = "hsc"
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(wave [band, nw] Angstrom, transmission [band, nw]) from dustscene.sed or speclite."""
-    try:
-        from dustscene.sed.filters import load_filters
+    """(wave [band, nw] Angstrom, transmission [band, nw]) of `bands` from dustscene.sed."""
+    from dustscene.sed.filters import load_filters
 
-        fs = load_filters(survey, list(bands))
-        return np.asarray(fs.wave, dtype=float), np.asarray(fs.trans, dtype=float)
-    except (ImportError, AttributeError):
-        import speclite.filters
-
-        prefix = {"hsc": "hsc2017", "sdss": "sdss2010", "lsst": "lsst2023"}[survey]
-        curves = [speclite.filters.load_filter(f"{prefix}-{b}") for b in bands]
-        nw = 200
-        wave = np.stack([np.linspace(c.wavelength[0], c.wavelength[-1], nw) for c in curves])
-        pairs = zip(wave, curves, strict=True)
-        trans = np.stack([np.interp(w, c.wavelength, c.response) for w, c in pairs])
-        return wave, trans
+    fs = load_filters(survey, list(bands))
+    return np.asarray(fs.wave, dtype=float), np.asarray(fs.trans, dtype=float)

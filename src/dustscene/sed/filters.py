@@ -11,6 +11,7 @@ from jaxtyping import Array, Float
 
 N_WAVE = 128  # samples per filter curve (see tests for the speclite agreement)
 
+# The one survey -> (speclite filter group, bands) map; config checks and the scene read it here.
 SURVEYS: dict[str, tuple[str, tuple[str, ...]]] = {
     "hsc": ("hsc2017", ("g", "r", "i", "z", "y")),
     "sdss": ("sdss2010", ("u", "g", "r", "i", "z")),
@@ -25,11 +26,17 @@ class FilterSet(eqx.Module):
     trans: Float[Array, "band nw"]  # dimensionless throughput (photon response)
 
 
-def speclite_names(survey: str, bands: Sequence[str]) -> list[str]:
-    """Map (survey, bands) to speclite filter names; ValueError on an unknown survey or band."""
+def survey_bands(survey: str) -> tuple[str, ...]:
+    """The bands of `survey`; ValueError on an unknown survey."""
     if survey not in SURVEYS:
         raise ValueError(f"unknown survey {survey!r}; valid surveys: {sorted(SURVEYS)}")
-    group, valid = SURVEYS[survey]
+    return SURVEYS[survey][1]
+
+
+def speclite_names(survey: str, bands: Sequence[str]) -> list[str]:
+    """Map (survey, bands) to speclite filter names; ValueError on an unknown survey or band."""
+    valid = survey_bands(survey)
+    group = SURVEYS[survey][0]
     bad = [b for b in bands if b not in valid]
     if bad:
         raise ValueError(
