@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from dustscene.mocks import default_suite, draw_scene_params, make_scene, read_scene, write_scene
+from dustscene.mocks.io import MockFileError, read_mock
 from dustscene.mocks.suite import validate_suite
 
 CONTRACT = [
@@ -179,3 +180,28 @@ def test_validate_suite_names_source_and_key() -> None:
     bad["bands"] = ["g", "u", "i", "z", "y"]
     with pytest.raises(ValueError, match=r"config key 'bands': unknown band 'u' for survey"):
         validate_suite(bad)
+
+
+def test_read_mock_reads_only_what_is_asked(small_suite, fixed_k, tmp_path) -> None:
+    """read_mock: attributes alone without any image, selected datasets as stored, component
+    groups with their attrs, and errors that name the file and the missing part."""
+    scene = make_scene(small_suite, 1, seed=2, k_fn=fixed_k)
+    path = tmp_path / "s.h5"
+    write_scene(path, scene)
+    attrs_only = read_mock(path, attrs=("inclination_deg",))
+    assert attrs_only.arrays == {} and attrs_only.components == {}
+    assert attrs_only.attrs["inclination_deg"] == pytest.approx(scene.attrs["inclination_deg"])
+    assert attrs_only.bands == ("g", "r", "i", "z", "y")
+    parts = read_mock(path, ["truth/dustfree"], optional=["truth/nope"], components=("sed_flux",))
+    assert set(parts.arrays) == {"truth/dustfree"}
+    assert parts.arrays["truth/dustfree"].dtype == np.float32
+    np.testing.assert_allclose(parts.array("truth/dustfree"), scene.dustfree, rtol=1e-6)
+    assert set(parts.components) == set(scene.components)
+    bulge = parts.components["bulge"]
+    assert set(bulge.arrays) == {"sed_flux"} and "log_mass" in bulge.attrs
+    with pytest.raises(MockFileError, match=r"s\.h5 lacks \['truth/nope', 'attr nope'\]"):
+        read_mock(path, ["truth/nope"], attrs=("nope",))
+    with pytest.raises(MockFileError, match=r"s\.h5 lacks \['nope'\] in truth/components/"):
+        read_mock(path, components=("nope",))
+    with pytest.raises(MockFileError, match="absent.h5"):
+        read_mock(tmp_path / "absent.h5")

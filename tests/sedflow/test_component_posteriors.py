@@ -15,6 +15,7 @@ from dustscene.io.fitfile import FitFileError
 from dustscene.sed import nJy_to_counts
 from dustscene.sedflow import theta_to_params
 from dustscene.sedflow.components import fitted_component_photometry, match_to_truth
+from dustscene.sedflow.mock_truth import mock_component_truth
 from dustscene.sedflow.parameters import theta_bounds
 from dustscene.sedflow.posteriors import SceneInput, scene_posteriors
 from dustscene.sedflow.simulator import noiseless_flux
@@ -104,6 +105,23 @@ def test_fit_photometry_refuses_incomplete_file(tmp_path: Path) -> None:
         del f["components/1"]
     with pytest.raises(FitFileError, match="fit.h5"):
         fitted_component_photometry(tmp_path / "fit.h5")
+
+
+def test_mock_component_truth_reads_the_components(tmp_path: Path) -> None:
+    """The truth of each component of a mock (bands stored as bytes decode to "grizy")."""
+    counts = {c: np.arange(1.0, 6.0) * (k + 1) for k, c in enumerate(THETA)}
+    _write_mock(tmp_path / "mock.h5", counts)
+    truth = mock_component_truth(tmp_path / "mock.h5")
+    assert list(truth) == list(THETA)
+    for c in THETA:
+        assert truth[c]["bands"] == "grizy" and truth[c]["zeropoint"] == 27.0
+        assert truth[c]["redshift"] == pytest.approx(Z)
+        np.testing.assert_array_equal(truth[c]["sed_flux_counts"], counts[c])
+        assert truth[c]["theta"].shape == (10,)
+    with h5py.File(tmp_path / "mock.h5", "a") as f:
+        del f["truth/components/disk"].attrs["log_mass"]
+    with pytest.raises(ValueError, match=r"mock\.h5 lacks attrs \['log_mass'\]"):
+        mock_component_truth(tmp_path / "mock.h5")
 
 
 def test_match_to_truth_by_sed_not_order() -> None:

@@ -5,6 +5,7 @@ attributes, atomically.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -77,10 +78,21 @@ class FitFileError(ValueError):
 REQUIRED = ("model/observed", "model/dustfree_observed", "dust/ebv", "parameters")
 
 
-def read_fit(path: str | Path) -> dict[str, Any]:
-    """Read a fit file back into nested dicts of numpy arrays and attributes.
+def _wanted(name: str, keys: Sequence[str]) -> bool:
+    """Whether dataset `name` is one of `keys` or lies in a group named in `keys`."""
+    return any(name == k or name.startswith(k.rstrip("/") + "/") for k in keys)
 
-    Raises FitFileError naming the file when it is missing, not HDF5, or incomplete.
+
+def read_fit(
+    path: str | Path, keys: Sequence[str] | None = None, *, optional: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Read a fit file back into a flat dict of numpy arrays (by dataset path) and attributes.
+
+    `keys` None reads every dataset and checks the contract's REQUIRED parts; otherwise only
+    the datasets named in `keys` (a group: every dataset under it), each of which must exist,
+    plus those of `optional` that exist, so a caller that needs attributes only (`keys=()`)
+    never loads the images. `attrs`, `schema` and, with samples, `sample_diagnostics` are always
+    there. Raises FitFileError naming the file when it is missing, not HDF5, or incomplete.
     """
     path = Path(path)
     if not path.is_file():
@@ -88,23 +100,27 @@ def read_fit(path: str | Path) -> dict[str, Any]:
     out: dict[str, Any] = {}
     try:
         with h5py.File(path, "r") as f:
-            missing = [k for k in REQUIRED if k not in f]
+            missing = [k for k in (REQUIRED if keys is None else keys) if k not in f]
             if missing:
-                raise FitFileError(f"fit file {path} is incomplete: missing {missing}")
+                raise FitFileError(f"fit file {path}: missing dataset(s) {missing} (incomplete)")
+            wanted = None if keys is None else [*keys, *(k for k in optional if k in f)]
 
-            def visit(name, obj):
-                if isinstance(obj, h5py.Dataset):
+            def visit(name: str, obj: Any) -> None:  # noqa: ANN401 - an h5py object
+                if isinstance(obj, h5py.Dataset) and (wanted is None or _wanted(name, wanted)):
                     out[name] = obj[()]
 
-            f.visititems(visit)
+            if wanted is None or wanted:
+                f.visititems(visit)
             out["attrs"] = {
                 k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()
             }
-            out["schema"] = json.loads(f["parameters"].attrs.get("schema", "[]"))
+            params = f["parameters"].attrs if "parameters" in f else {}
+            out["schema"] = json.loads(params.get("schema", "[]"))
             if "samples" in f:
                 out["sample_diagnostics"] = json.loads(f["samples"].attrs.get("diagnostics", "{}"))
     except FitFileError:
         raise
     except (OSError, KeyError, ValueError, RuntimeError) as err:
-        raise FitFileError(f"fit file {path} is corrupt or not HDF5: {err}") from err
+        raise FitFileError(
+            f"fit file {path} is corrupt or not a readable HDF5 file: {err}") from err
     return out

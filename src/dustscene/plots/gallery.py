@@ -5,32 +5,33 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import h5py
 import matplotlib.pyplot as plt
 import numpy as np
 
 from dustscene.io.figure import save_figure
-from dustscene.io.observations import band_names
+from dustscene.mocks.io import read_mock
+
+GALLERY_DATASETS = ("truth/dustfree", "truth/attenuated", "truth/ebv_effective")
 
 
 def _band_index(bands: Sequence[str], wanted: str = "i") -> int:
     """Index of `wanted` in the scene's bands, else the middle band."""
-    names = list(band_names(bands))
+    names = list(bands)
     return names.index(wanted) if wanted in names else len(names) // 2
 
 
 def read_gallery_panel(path: str | Path) -> dict:
-    """The images one gallery column needs from a mock scene file."""
-    with h5py.File(path, "r") as f:
-        b = _band_index(list(f.attrs["bands"]))
-        return {
-            "name": Path(path).stem,
-            "galaxy": int(f.attrs.get("galaxy_index", 0)),
-            "inclination": float(f.attrs["inclination_deg"]),
-            "dustfree": np.asarray(f["truth/dustfree"][b]),
-            "attenuated": np.asarray(f["truth/attenuated"][b]),
-            "ebv": np.asarray(f["truth/ebv_effective"]),
-        }
+    """The images one gallery column needs from a mock scene file (as stored, float32)."""
+    mock = read_mock(path, GALLERY_DATASETS, attrs=("bands", "inclination_deg"))
+    b = _band_index(mock.bands)
+    return {
+        "name": Path(path).stem,
+        "galaxy": int(mock.attrs.get("galaxy_index", 0)),
+        "inclination": float(mock.attrs["inclination_deg"]),
+        "dustfree": np.asarray(mock.arrays["truth/dustfree"][b]),
+        "attenuated": np.asarray(mock.arrays["truth/attenuated"][b]),
+        "ebv": np.asarray(mock.arrays["truth/ebv_effective"]),
+    }
 
 
 def choose_panels(panels: list[dict], max_columns: int = 6) -> list[dict]:

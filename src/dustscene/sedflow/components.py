@@ -11,15 +11,13 @@ nothing of model mismatch, and the flows were trained with a 1-5 % floor.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import re
 
-import h5py
 import numpy as np
 from jaxtyping import Float
 
-from dustscene.io.fitfile import FitFileError
+from dustscene.io.fitfile import FitFileError, read_fit
 from dustscene.io.observations import band_names
 
 F64 = np.ndarray
@@ -37,39 +35,46 @@ class ComponentPhotometry:
     bands: tuple[str, ...]
 
 
+def _parts(schema: list[dict]) -> list[tuple[int, int, str | None]]:
+    """(source, part, fluxes parameter name or None) of every free spectrum in the schema."""
+    parts: dict[tuple[int, int], str | None] = {}  # (source, part) -> fluxes name
+    for s in schema:
+        if m := _SPEC.match(s["name"]):
+            key = (int(m.group(1)), int(m.group(2) or 0))
+            if m.group(3) == "fluxes" or key not in parts:
+                parts[key] = s["name"] if m.group(3) == "fluxes" else None
+    return [(src, part, name) for (src, part), name in parts.items()]
+
+
 def fitted_component_photometry(path: str | os.PathLike[str]) -> ComponentPhotometry:
-    """Per-part dust-free fluxes and Laplace sigmas of a fit file; FitFileError if incomplete."""
+    """Per-part dust-free fluxes and Laplace sigmas of a fit file; FitFileError if incomplete.
+
+    Reads only the fit's components/ and uncertainties/ groups (never the images or samples).
+    """
+    fit = read_fit(path, (), optional=("components", "uncertainties"))
     try:
-        with h5py.File(path, "r") as f:
-            bands = band_names(f.attrs["bands"])
-            schema = json.loads(f["parameters"].attrs["schema"])
-            parts: dict[tuple[int, int], str | None] = {}  # (source, part) -> fluxes name
-            for s in schema:
-                if m := _SPEC.match(s["name"]):
-                    key = (int(m.group(1)), int(m.group(2) or 0))
-                    if m.group(3) == "fluxes" or key not in parts:
-                        parts[key] = s["name"] if m.group(3) == "fluxes" else None
-            spectra = [(src, part, name) for (src, part), name in parts.items()]
-            n_parts = len(f["components"]) if "components" in f else 0
-            if n_parts == 0 or n_parts != len(spectra):
-                raise FitFileError(f"fit file {path}: {n_parts} components/ groups but "
-                                   f"{len(spectra)} free spectra in parameters/ (schema)")
-            names, flux, sigma = [], [], []
-            for k, (src, part, pname) in enumerate(spectra):
-                g = f[f"components/{k}"]
-                total = np.asarray(g["dustfree_frame"][()], np.float64).sum(axis=(1, 2))
-                amp = np.asarray(g["spectrum"][()], np.float64)
-                key = (pname or "").replace("[", "_").replace("]", "").replace(".", "/")
-                sig = (np.asarray(f[f"uncertainties/{key}"][()], np.float64)
-                       if pname and f"uncertainties/{key}" in f else np.full(len(bands), np.nan))
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    norm = np.where(amp != 0, total / amp, 1.0)
-                names.append(f"s{src}_p{part}")
-                flux.append(total)
-                sigma.append(np.abs(sig * norm))
+        bands = band_names(fit["attrs"]["bands"])
+        spectra = _parts(fit["schema"])
+        n_parts = len({k.split("/")[1] for k in fit if k.startswith("components/")})
+        if n_parts == 0 or n_parts != len(spectra):
+            raise FitFileError(f"fit file {path}: {n_parts} components/ groups but "
+                               f"{len(spectra)} free spectra in parameters/ (schema)")
+        names, flux, sigma = [], [], []
+        for k, (src, part, pname) in enumerate(spectra):
+            total = np.asarray(fit[f"components/{k}/dustfree_frame"], np.float64).sum(axis=(1, 2))
+            amp = np.asarray(fit[f"components/{k}/spectrum"], np.float64)
+            key = "uncertainties/" + (pname or "").replace("[", "_").replace("]", "").replace(
+                ".", "/")
+            sig = (np.asarray(fit[key], np.float64) if pname and key in fit
+                   else np.full(len(bands), np.nan))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                norm = np.where(amp != 0, total / amp, 1.0)
+            names.append(f"s{src}_p{part}")
+            flux.append(total)
+            sigma.append(np.abs(sig * norm))
     except FitFileError:
         raise
-    except (OSError, KeyError, ValueError) as err:
+    except (KeyError, ValueError) as err:
         raise FitFileError(f"fit file {path}: cannot read component photometry ({err})") from err
     return ComponentPhotometry(names, np.asarray(flux), np.asarray(sigma), bands)
 

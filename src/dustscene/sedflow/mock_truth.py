@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 
-import h5py
 import jax.numpy as jnp
 import numpy as np
 from numpy.typing import NDArray
 
+from dustscene.mocks.io import MockFileError, read_mock
 from dustscene.sed import SEDParams
 
 from .parameters import params_to_theta
@@ -28,17 +28,20 @@ def mock_component_truth(
     (truth/components/<c>/sed_flux); the SEDParams fields are that group's attrs.
     """
     out: dict[str, dict[str, F64 | float | str]] = {}
-    with h5py.File(path, "r") as f:
-        zp = float(f.attrs["zeropoint"])
-        bands = "".join(str(b) for b in f.attrs["bands"])
-        for c in COMPONENTS:
-            g = f.get(f"truth/components/{c}")
-            if g is None:
-                continue
-            a = {k: np.asarray(g.attrs[k], dtype=np.float64) for k in FIELDS}
-            params = SEDParams(**{k: jnp.asarray(v)[None] for k, v in a.items()})
-            out[c] = {"theta": np.asarray(params_to_theta(params))[0],
-                      "redshift": float(a["redshift"]),
-                      "sed_flux_counts": np.asarray(g["sed_flux"][()], dtype=np.float64),
-                      "zeropoint": zp, "bands": bands}
+    mock = read_mock(path, attrs=("zeropoint", "bands"), components=("sed_flux",))
+    zp, bands = float(mock.attrs["zeropoint"]), "".join(mock.bands)
+    for c in COMPONENTS:
+        g = mock.components.get(c)
+        if g is None:
+            continue
+        lacking = [k for k in FIELDS if k not in g.attrs]
+        if lacking:
+            raise MockFileError(f"mock scene file {path} lacks attrs {lacking} in "
+                                f"truth/components/{c}")
+        a = {k: np.asarray(g.attrs[k], dtype=np.float64) for k in FIELDS}
+        params = SEDParams(**{k: jnp.asarray(v)[None] for k, v in a.items()})
+        out[c] = {"theta": np.asarray(params_to_theta(params))[0],
+                  "redshift": float(a["redshift"]),
+                  "sed_flux_counts": np.asarray(g.arrays["sed_flux"], dtype=np.float64),
+                  "zeropoint": zp, "bands": bands}
     return out

@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from dustscene.io.atomic import atomic_path, json_safe, write_json_atomic
+from dustscene.mocks.io import read_mock
 
 from .components import fitted_component_photometry, match_to_truth, with_floor
 from .ensemble import Flag, FlowEnsemble
@@ -74,8 +75,8 @@ def _scene_meta(scene: SceneInput, zeropoint: float,
                 redshifts: Mapping[str, float]) -> tuple[float, float | None, str]:
     """(zero point, redshift or None, where the redshift came from) of a scene."""
     if scene.is_mock:
-        with h5py.File(scene.source_path, "r") as f:
-            return float(f.attrs["zeropoint"]), float(f.attrs["redshift"]), "mock truth"
+        attrs = read_mock(scene.source_path, attrs=("zeropoint", "redshift")).attrs
+        return float(attrs["zeropoint"]), float(attrs["redshift"]), "mock truth"
     if scene.name in redshifts:
         return zeropoint, float(redshifts[scene.name]), "config"
     from dustscene.io.observations import load_observation

@@ -9,13 +9,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import h5py
 import jax
 import numpy as np
 
 from dustscene.io.atomic import atomic_path, write_json_atomic
 from dustscene.io.fitfile import read_fit
-from dustscene.io.observations import band_names
+from dustscene.mocks.io import read_mock
 
 from .data import SpectrumGrid, load_spectra
 from .flow import FlowSettings
@@ -91,11 +90,8 @@ def run_training(
 
 
 def _mock_redshift(path: Path) -> float | None:
-    try:
-        with h5py.File(path, "r") as f:
-            z = f.attrs.get("redshift")
-    except OSError as err:
-        raise ValueError(f"mock file {path} is unreadable: {err}") from err
+    """The mock's true redshift (root attribute), None if it has none; only attributes are read."""
+    z = read_mock(path).attrs.get("redshift")
     return None if z is None else float(z)
 
 
@@ -108,19 +104,18 @@ def _truth_fluxes(path: Path, bands: list[str]) -> list[tuple[str, str, np.ndarr
     image, what a dust-free fit sees). The control for the fitted components' ranks."""
     out = []
     try:
-        with h5py.File(path, "r") as f:
-            mbands = list(band_names(f.attrs["bands"]))
-            if mbands != bands:
-                raise ValueError(f"bands {mbands} differ from spectra.bands {bands}")
-            for name in TRUTH_COMPONENTS:
-                g = f.get(f"truth/components/{name}")
-                if g is None:
-                    continue
-                out.append((name, "dustfree", np.asarray(g["sed_flux"][()], dtype=float)))
-                out.append((name, "attenuated",
-                            np.asarray(g["attenuated"][()], dtype=float).sum(axis=(1, 2))))
-    except (OSError, KeyError, ValueError) as err:
+        mock = read_mock(path, attrs=("bands",), components=("sed_flux", "attenuated"))
+        if list(mock.bands) != bands:
+            raise ValueError(f"bands {list(mock.bands)} differ from spectra.bands {bands}")
+    except ValueError as err:
         raise ValueError(f"mock file {path}: unusable truth components: {err}") from err
+    for name in TRUTH_COMPONENTS:
+        g = mock.components.get(name)
+        if g is None:
+            continue
+        out.append((name, "dustfree", np.asarray(g.arrays["sed_flux"], dtype=float)))
+        out.append((name, "attenuated",
+                    np.asarray(g.arrays["attenuated"], dtype=float).sum(axis=(1, 2))))
     for name, kind, flux in out:
         if flux.shape != (len(bands),) or not np.all(np.isfinite(flux)) or np.any(flux <= 0):
             raise ValueError(f"mock file {path}: truth {name} {kind} fluxes are not positive "

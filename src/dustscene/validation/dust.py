@@ -9,20 +9,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-import h5py
 import numpy as np
 from numpy.typing import NDArray
 
 from dustscene.io.atomic import json_safe
+from dustscene.io.fitfile import read_fit
 from dustscene.io.observations import band_names
+from dustscene.mocks.io import read_mock
 
 from . import observable as obs
 from .failures import CHI2_FAILURE, likely_cause
 from .metrics import cosine_similarity, pixel_stats
 
 SNR_MIN = obs.SNR_MIN  # dust statistics over pixels with i-band S/N > 5
-
-
 
 
 @dataclass(frozen=True)
@@ -67,23 +66,24 @@ class DustScene:
         return json_safe(out)
 
 
-def _read(path: Path, keys: list[str], optional: tuple[str, ...] = ()) -> dict:
-    """The datasets `keys` (required) and `optional` (when present) as float64, plus root attrs."""
-    try:
-        with h5py.File(path, "r") as f:
-            missing = [k for k in keys if k not in f]
-            if missing:
-                raise ValueError(f"{path}: missing dataset(s) {missing}")
-            out = {k: np.asarray(f[k][()], dtype=np.float64) for k in [*keys, *optional] if k in f}
-            out["attrs"] = dict(f.attrs)
-            return out
-    except OSError as err:
-        raise ValueError(f"{path}: not a readable HDF5 file ({err})") from err
-
-
 MOCK_KEYS = ["observed/variance", "truth/attenuated", "truth/dustfree",
              "truth/ebv_effective", "truth/ebv_column"]
 FIT_KEYS = ["model/observed", "model/dustfree_observed", "dust/ebv"]
+MOCK_OPTIONAL = ("truth/dustfree_intrinsic", "observed/psf", "truth/components/arms/dustfree")
+FIT_OPTIONAL = ("model/sky", "residuals", "observed/weights")
+
+
+def _read_mock(path: Path) -> dict:
+    """The mock's datasets the validation uses, as float64, plus its root attrs (`attrs`)."""
+    parts = read_mock(path, MOCK_KEYS, optional=MOCK_OPTIONAL, attrs=("bands", "inclination_deg"))
+    return {**{k: parts.array(k) for k in parts.arrays}, "attrs": parts.attrs}
+
+
+def _read_fit(path: Path) -> dict:
+    """The fit's datasets the validation uses, as float64, plus its root attrs (`attrs`)."""
+    fit = read_fit(path, FIT_KEYS, optional=FIT_OPTIONAL)
+    return {**{k: np.asarray(fit[k], np.float64) for k in [*FIT_KEYS, *FIT_OPTIONAL] if k in fit},
+            "attrs": fit["attrs"]}
 
 
 def _sky_free(fit: dict) -> tuple[NDArray, NDArray]:
@@ -152,12 +152,8 @@ def _ceiling(px: obs.ObservablePixels, integrated: dict, bands: list[str]) -> di
 
 def validate_scene(mock_path: str | Path, fit_path: str | Path) -> DustScene:
     """Compare the fit at `fit_path` with the truth of the mock at `mock_path`."""
-    mock = _read(Path(mock_path), MOCK_KEYS, optional=("truth/dustfree_intrinsic", "observed/psf",
-                                                       "truth/components/arms/dustfree"))
-    fit = _read(Path(fit_path), FIT_KEYS, optional=("model/sky", "residuals", "observed/weights"))
-    lacking = [a for a in ("bands", "inclination_deg") if a not in mock["attrs"]]
-    if lacking:
-        raise ValueError(f"{mock_path}: missing root attribute(s) {lacking}")
+    mock = _read_mock(Path(mock_path))
+    fit = _read_fit(Path(fit_path))
     bands = list(band_names(mock["attrs"]["bands"]))
     if fit["model/observed"].shape != mock["truth/attenuated"].shape:
         raise ValueError(
