@@ -21,6 +21,8 @@ from dustscene.plots.paper_data import (
     save_npz,
     speed_summary,
 )
+from dustscene.validation import validate_scene
+from dustscene.validation.records import write_scene_record
 
 RNG = np.random.default_rng(3)
 NY, NX = 16, 12
@@ -120,11 +122,21 @@ def test_dustmaps_shape_mismatch_names_the_fit(mock_and_fit, tmp_path: Path) -> 
 
 
 def test_ebv_density_figure(mock_and_fit, tmp_path: Path) -> None:
+    """Figure 4 reads the validation's per-scene pixel files: the pixels validate_scene chose."""
     mocks, fits = mock_and_fit
-    d = ebv_pixels(mocks, fits)
+    pixels, recs = [], []
+    for k, (m, f) in enumerate(zip(mocks, fits, strict=True)):
+        recs.append(validate_scene(m, f))
+        pixels.append(tmp_path / f"scene_{k}.npz")
+        write_scene_record(recs[-1], tmp_path / f"scene_{k}.json", pixels[-1])
+    d = ebv_pixels(pixels)
     assert d["inferred"].size == d["effective"].size == d["scene"].size > 0
     assert set(np.unique(d["scene"])) == {0, 1}
+    np.testing.assert_array_equal(d["inferred"],
+                                  np.concatenate([r.pixels.ebv_inferred for r in recs]))
     np.testing.assert_allclose(d["column"], 1.5 * d["effective"])
+    with pytest.raises(FigureDataError, match="absent.npz"):
+        ebv_pixels([tmp_path / "absent.npz"])
     fig = paper.plot_ebv_density(d)
     assert _panels(fig) == 4
     _save(fig, tmp_path, "f4")

@@ -1,5 +1,6 @@
 # Paper figures (target paper_figures), one plot rule `figN_*` each. Figure 1 (the mock
-# gallery) plots the mock files directly; figures 2-8 plot a small data file only, so a style
+# gallery, also the `mocks` target's figure: there is no other gallery rule) plots the mock
+# files directly; figures 2-8 plot a small data file only, so a style
 # change (workflow/scripts/fig_*.py or src/dustscene/plots/paper.py) reruns plots only.
 # Figures 2-5 and 8 get that file from a `figN_*_data` rule; 6 and 7 from calibrate_sedflow.
 
@@ -155,8 +156,8 @@ rule fig3_observation:
 
 rule fig4_ebv_density_data:
     input:
-        mocks=expand("results/mocks/{mock}.h5", mock=MOCK_SCENES),
-        fits=expand("results/fits/{mock}.h5", mock=MOCK_SCENES),
+        # the validation's selected pixels per scene (rule validate_scene), in MOCK_SCENES order
+        pixels=expand("results/validation/scenes/{mock}.npz", mock=MOCK_SCENES),
     output:
         "results/figures/data/fig4_ebv_density.npz",
     log:

@@ -1,4 +1,5 @@
-# Validation: every mock fit against its truth, then one metrics.json for the whole run.
+# Validation: every mock fit against its truth (once, per scene), then one metrics.json for the
+# whole run pooled from those per-scene records.
 
 
 rule validate_scene:
@@ -6,7 +7,8 @@ rule validate_scene:
         mock="results/mocks/{mock}.h5",
         fit="results/fits/{mock}.h5",
     output:
-        "results/validation/scenes/{mock}.json",
+        record="results/validation/scenes/{mock}.json",
+        pixels="results/validation/scenes/{mock}.npz",
     log:
         "results/logs/validate/{mock}.log",
     threads: 1
@@ -21,9 +23,9 @@ rule validate_scene:
 
 rule validation:
     input:
-        mocks=expand("results/mocks/{mock}.h5", mock=MOCK_SCENES),
-        fits=expand("results/fits/{mock}.h5", mock=MOCK_SCENES),
+        # rule validate_scene's outputs, in MOCK_SCENES order: each scene is validated once
         scenes=expand("results/validation/scenes/{mock}.json", mock=MOCK_SCENES),
+        pixels=expand("results/validation/scenes/{mock}.npz", mock=MOCK_SCENES),
         observations=expand("results/fits/{scene}.h5", scene=list(OBS)),
         hallucination="results/hallucination/validation.json",
         sed="results/sedflow/calibration.json",

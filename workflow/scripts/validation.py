@@ -1,14 +1,14 @@
-"""Rule validation: pool every mock's verdict into results/validation/metrics.json and a TSV."""
+"""Rule validation: pool every mock's verdict (rule validate_scene's records, read back, not
+recomputed) into results/validation/metrics.json and a TSV."""
 
 import csv
 import json
 
-import h5py
-
 from dustscene import __version__
-from dustscene.io import atomic_path, write_json_atomic
+from dustscene.io import atomic_path, read_fit, write_json_atomic
 from dustscene.io.logs import setup_script_logging
-from dustscene.validation import aggregate, validate_scene
+from dustscene.validation import aggregate
+from dustscene.validation.records import read_scene_record
 
 sm = snakemake  # noqa: F821  (injected by Snakemake)
 
@@ -19,11 +19,11 @@ def _fmt(v: float | None) -> str:
 
 
 log = setup_script_logging(sm.log[0])
-records = [validate_scene(m, f) for m, f in zip(sm.input.mocks, sm.input.fits, strict=True)]
-observations = {}
-for path in sm.input.observations:
-    with h5py.File(path, "r") as f:
-        observations[path.rsplit("/", 1)[-1].removesuffix(".h5")] = float(f.attrs["chi2_per_dof"])
+records = [read_scene_record(j, p) for j, p in zip(sm.input.scenes, sm.input.pixels, strict=True)]
+observations = {  # the fits' attributes only (keys=()): no image is read
+    path.rsplit("/", 1)[-1].removesuffix(".h5"): float(read_fit(path, ())["attrs"]["chi2_per_dof"])
+    for path in sm.input.observations
+}
 stages = {name: json.loads(open(sm.input[name]).read()) for name in ("hallucination", "sed")}
 post = json.loads(open(sm.input.sed_posteriors).read())  # fitted components through the flows
 stages["sed"]["posteriors"] = {k: v for k, v in post.items() if k != "scenes"}

@@ -17,9 +17,9 @@ import numpy as np
 from jaxtyping import Float
 from numpy.typing import NDArray
 
-from dustscene.io.observations import band_names
-
 from ..io.atomic import atomic_path, write_json_atomic
+from ..io.fitfile import read_fit
+from ..mocks.io import MockParts, read_mock
 
 SNR_MIN = 5.0  # dust statistics over pixels with i-band S/N > 5 (validation.observable.SNR_MIN)
 
@@ -57,7 +57,8 @@ def load_npz(path: str | Path, required: Sequence[str] = ()) -> dict[str, np.nda
 
 
 def _h5(path: str | Path, keys: Sequence[str]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Datasets `keys` (float64) and root attributes of an HDF5 file, with clear errors."""
+    """Datasets `keys` (float64) and root attributes of a hallucination-map file (the
+    `hallucination.pipeline.write_hallucination` layout), with clear errors."""
     p = Path(path)
     if not p.is_file():
         raise FigureDataError(f"{p}: file not found")
@@ -71,6 +72,22 @@ def _h5(path: str | Path, keys: Sequence[str]) -> tuple[dict[str, np.ndarray], d
         raise FigureDataError(f"{p}: not a readable HDF5 file ({err})") from err
 
 
+def _mock(path: str | Path, keys: Sequence[str] = (), **kw: Any) -> MockParts:  # noqa: ANN401
+    """`mocks.io.read_mock` with its errors as FigureDataError (they name the file)."""
+    try:
+        return read_mock(path, keys, **kw)
+    except ValueError as err:
+        raise FigureDataError(str(err)) from err
+
+
+def _fit(path: str | Path, keys: Sequence[str] = ()) -> dict[str, Any]:
+    """`io.fitfile.read_fit` of `keys` only, with its errors as FigureDataError."""
+    try:
+        return read_fit(path, keys)
+    except ValueError as err:
+        raise FigureDataError(str(err)) from err
+
+
 def _i_band(bands: Sequence[str]) -> int:
     return list(bands).index("i") if "i" in bands else len(bands) // 2
 
@@ -82,12 +99,8 @@ def pick_by_inclination(mock_paths: Sequence[str | Path]) -> list[int]:
     """
     from ..validation.observable import INCLINATION_BINS, inclination_bin
 
-    incl = []
-    for m in mock_paths:
-        _, attrs = _h5(m, [])
-        if "inclination_deg" not in attrs:
-            raise FigureDataError(f"{m}: missing root attribute inclination_deg")
-        incl.append(float(attrs["inclination_deg"]))
+    incl = [float(_mock(m, attrs=("inclination_deg",)).attrs["inclination_deg"])
+            for m in mock_paths]
     out = []
     for name, (lo, hi) in INCLINATION_BINS.items():
         members = [k for k, v in enumerate(incl) if inclination_bin(v) == name]
@@ -96,17 +109,17 @@ def pick_by_inclination(mock_paths: Sequence[str | Path]) -> list[int]:
     return out
 
 
-def _observable_panels(m: str | Path, i: int) -> dict[str, np.ndarray]:
+def _observable_panels(mock: MockParts, i: int) -> dict[str, np.ndarray]:
     """i-band dust-free truth and the true E(B-V) smoothed by the i-band PSF (empty without PSF)."""
     from ..validation.observable import smooth_map
 
-    with h5py.File(m, "r") as f:
-        if "observed/psf" not in f:
-            return {}
-        psf = np.asarray(f["observed/psf"][i], np.float64)
-        free = np.asarray(f["truth/dustfree"][i], np.float64)
-        ebv = np.asarray(f["truth/ebv_effective"][()], np.float64)
-    return {"dustfree": free, "ebv_smoothed": smooth_map(ebv, psf)}
+    if "observed/psf" not in mock.arrays:
+        return {}
+    if "truth/dustfree" not in mock.arrays:
+        raise FigureDataError(f"{mock.path}: missing dataset(s) ['truth/dustfree']")
+    psf = mock.array("observed/psf")[i]
+    free = mock.array("truth/dustfree")[i]
+    return {"dustfree": free, "ebv_smoothed": smooth_map(mock.array("truth/ebv_effective"), psf)}
 
 
 def dustmap_examples(
@@ -124,43 +137,46 @@ def dustmap_examples(
                               f"and {len(fit_paths)} fits")
     out: dict[str, Any] = {"names": [], "inclination": []}
     for k, (m, f) in enumerate(zip(mock_paths, fit_paths, strict=True)):
-        mock, attrs = _h5(m, ["observed/images", "observed/variance", "truth/attenuated",
-                              "truth/ebv_effective"])
-        fit, _ = _h5(f, ["dust/ebv"])
-        if fit["dust/ebv"].shape != mock["truth/ebv_effective"].shape:
-            raise FigureDataError(f"{f}: dust/ebv shape {fit['dust/ebv'].shape} differs from "
+        parts = _mock(m, ["observed/images", "observed/variance", "truth/attenuated",
+                          "truth/ebv_effective"], optional=("observed/psf", "truth/dustfree"),
+                      attrs=("bands",))
+        mock = {key: parts.array(key) for key in parts.arrays}
+        ebv_fit = np.asarray(_fit(f, ["dust/ebv"])["dust/ebv"], np.float64)
+        if ebv_fit.shape != mock["truth/ebv_effective"].shape:
+            raise FigureDataError(f"{f}: dust/ebv shape {ebv_fit.shape} differs from "
                                   f"the mock {m} {mock['truth/ebv_effective'].shape}")
-        i = _i_band(list(band_names(attrs["bands"])))
+        i = _i_band(parts.bands)
         snr = mock["truth/attenuated"][i] / np.sqrt(mock["observed/variance"][i])
         out[f"ebv_true_{k}"] = mock["truth/ebv_effective"]
-        out[f"ebv_inferred_{k}"] = fit["dust/ebv"]
+        out[f"ebv_inferred_{k}"] = ebv_fit
         out[f"image_{k}"] = mock["observed/images"][i]
         out[f"snr_mask_{k}"] = snr > SNR_MIN
-        out.update({f"{key}_{k}": v for key, v in _observable_panels(m, i).items()})
+        out.update({f"{key}_{k}": v for key, v in _observable_panels(parts, i).items()})
         out["names"].append(Path(m).stem)
-        out["inclination"].append(float(attrs.get("inclination_deg", np.nan)))
+        out["inclination"].append(float(parts.attrs.get("inclination_deg", np.nan)))
     out["names"] = np.asarray(out["names"], dtype=str)
     out["inclination"] = np.asarray(out["inclination"], dtype=np.float64)
     return out
 
 
-def ebv_pixels(
-    mock_paths: Sequence[str | Path], fit_paths: Sequence[str | Path]
-) -> dict[str, np.ndarray]:
-    """Figure 4: every selected pixel of every mock (the validation's selection, i-band S/N > 5).
+def ebv_pixels(pixel_paths: Sequence[str | Path]) -> dict[str, np.ndarray]:
+    """Figure 4: every selected pixel of every mock (the validation's selection, i-band S/N > 5),
+    read from rule validate_scene's per-scene pixel files rather than validating again.
 
     Keys: `inferred`, `effective`, `column` (pixel,) E(B-V), `scene` (pixel,) mock index, and
     per truth ("effective", "column") the binned bias `{truth}_bin_{centre,bias,nmad,count}`.
     """
-    from ..validation import validate_scene
+    from ..validation.records import read_scene_pixels
 
-    if len(mock_paths) != len(fit_paths) or not mock_paths:
-        raise FigureDataError(f"need matching mock and fit files, got {len(mock_paths)} mocks "
-                              f"and {len(fit_paths)} fits")
+    if not pixel_paths:
+        raise FigureDataError("need the validation's scene pixel files, got none")
     cols: dict[str, list[np.ndarray]] = {"inferred": [], "effective": [], "column": [],
                                          "scene": []}
-    for k, (m, f) in enumerate(zip(mock_paths, fit_paths, strict=True)):
-        px = validate_scene(m, f).pixels
+    for k, p in enumerate(pixel_paths):
+        try:
+            px = read_scene_pixels(p)
+        except ValueError as err:
+            raise FigureDataError(str(err)) from err
         cols["inferred"].append(px.ebv_inferred)
         cols["effective"].append(px.ebv_effective)
         cols["column"].append(px.ebv_column)
@@ -180,7 +196,6 @@ def observation_panels(
     `has_dust` is False when the fit had no dust component (`dust: none` in the fit's config):
     its `dust/ebv` is then identically zero and the figure says so instead of showing it.
     """
-    from ..io.fitfile import read_fit
     from ..io.observations import load_observation
 
     fitted = read_fit(fit_path)
@@ -229,11 +244,11 @@ def hallucination_panels(
     out: dict[str, Any] = {"names": [], "auc": []}
     for k, (h, m) in enumerate(zip(maps_paths, mock_paths, strict=True)):
         maps, attrs = _h5(h, ["rho", "on_source", "large_error"])
-        mock, mattrs = _h5(m, ["observed/images"])
+        mock = _mock(m, ["observed/images"], attrs=("bands",))
         out[f"rho_{k}"] = maps["rho"]
         out[f"on_source_{k}"] = maps["on_source"] > 0
         out[f"large_error_{k}"] = maps["large_error"] > 0
-        out[f"image_{k}"] = mock["observed/images"][_i_band(list(band_names(mattrs["bands"])))]
+        out[f"image_{k}"] = mock.array("observed/images")[_i_band(mock.bands)]
         out["names"].append(Path(h).stem)
         out["auc"].append(float(attrs.get("auc_large_error", np.nan)))
     p = Path(validation_json)
@@ -281,7 +296,7 @@ def speed_summary(
     """
     fits = {}
     for f in fit_paths:
-        _, attrs = _h5(f, [])
+        attrs = _fit(f)["attrs"]
         sec = attrs.get("fit_seconds", attrs.get("wall_seconds"))
         if sec is None:
             raise FigureDataError(f"{f}: no fit_seconds or wall_seconds attribute")
