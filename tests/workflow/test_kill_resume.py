@@ -90,7 +90,7 @@ def test_sigkill_then_rerun_incomplete_is_byte_identical(tmp_path: Path) -> None
 def _killed_then_resumed(ref: Path, killed: Path, ref_proc: subprocess.Popen) -> None:
     present, _ = _kill_mid_run(killed)
     assert 1 <= len(present) < N_MOCKS, f"kill did not land mid-run: {present}"
-    assert not (killed / "results" / "figures" / "mock_gallery.png").exists()
+    assert not (killed / "results" / "figures" / "fig1_mock_gallery.png").exists()
     # Outputs are written through dustscene.io.atomic: a killed job leaves at most a hidden
     # `.name.XXXX.tmp` sibling, never a partial file under an output's name.
     leftovers = _tmp_files(killed)

@@ -54,7 +54,7 @@ def test_ci_mocks_end_to_end(ci_run: Path) -> None:
                 assert attr in f.attrs, attr
             assert f.attrs["sed_model"] == "sed"  # the real SSP model made these, not the toy
     for ext in ("png", "pdf"):
-        assert (ci_run / "results" / "figures" / f"mock_gallery.{ext}").stat().st_size > 1000
+        assert (ci_run / "results" / "figures" / f"fig1_mock_gallery.{ext}").stat().st_size > 1000
     assert not list((ci_run / "results").rglob("*.tmp")), "a temporary file survived"
 
 
