@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import gammaincinv, ive
+from scipy.special import ive
+
+from dustscene.sersic import sersic_bn_exact
 
 F64 = NDArray[np.float64]
 
@@ -46,11 +48,6 @@ class GalaxyGeometry:
     arm_width: float = 0.0  # young stellar arms' width in arm phase (radians; 0: no arms)
 
 
-def sersic_bn(n: float) -> float:
-    """Sersic b_n so that R_e encloses half the light (exact, via the incomplete gamma)."""
-    return float(gammaincinv(2.0 * n, 0.5))
-
-
 def disk_emissivity(x: F64, y: F64, z: F64, g: GalaxyGeometry) -> F64:
     """Double-exponential stellar disk, exp(-R/h_s) exp(-|z|/z_s)."""
     r = np.hypot(x, y)
@@ -60,7 +57,7 @@ def disk_emissivity(x: F64, y: F64, z: F64, g: GalaxyGeometry) -> F64:
 def bulge_emissivity(x: F64, y: F64, z: F64, g: GalaxyGeometry) -> F64:
     """Oblate Sersic spheroid exp(-b_n (m/R_e)^(1/n)), m^2 = x^2 + y^2 + (z/q)^2 + core^2."""
     m = np.sqrt(x * x + y * y + (z / g.bulge_q) ** 2 + g.core**2)
-    return np.exp(-sersic_bn(g.bulge_n) * (m / g.bulge_re) ** (1.0 / g.bulge_n))
+    return np.exp(-sersic_bn_exact(g.bulge_n) * (m / g.bulge_re) ** (1.0 / g.bulge_n))
 
 
 def arm_phase_offset(x: F64, y: F64, g: GalaxyGeometry, offset: float = 0.0) -> F64:

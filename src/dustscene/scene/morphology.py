@@ -10,6 +10,8 @@ import numpy as np
 from jax.scipy.special import gammaln
 from jaxtyping import Array, ArrayLike, Float
 
+from dustscene.sersic import sersic_bn
+
 from .frame import Frame
 from .parameters import Interval, Parameter, Positive, Real, value
 from .render import pixel_gaussian
@@ -19,11 +21,6 @@ def _center(center: ArrayLike | Parameter) -> Parameter:
     if isinstance(center, Parameter):
         return center
     return Parameter(np.asarray(center, dtype=float), Real(), step=0.02)
-
-
-def sersic_bn(n: Array) -> Array:
-    """b_n with half the light inside R_e (Ciotti & Bertin 1999 asymptotic series)."""
-    return 2 * n - 1 / 3 + 4 / (405 * n) + 46 / (25515 * n**2) + 131 / (1148175 * n**3)
 
 
 def elliptical_radius2(y: Array, x: Array, center: Array, q: Array, theta: Array) -> Array:
