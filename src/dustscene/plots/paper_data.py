@@ -198,9 +198,10 @@ def observation_panels(
     """
     from ..io.observations import load_observation
 
-    fitted = read_fit(fit_path)
+    keys = ("model/observed", "model/frame", "observed/weights", "dust/ebv")
+    fitted = read_fit(fit_path, (), optional=keys)  # these datasets only, never the samples
     obs = load_observation(data_path, mask_bits=mask_bits)
-    for key in ("model/observed", "model/frame", "observed/weights", "dust/ebv"):
+    for key in keys:
         if key not in fitted:
             raise FigureDataError(f"{fit_path}: missing dataset {key}")
     attrs = fitted["attrs"]
