@@ -338,14 +338,15 @@ FLOW_EDITS: dict[str, tuple[Callable[[Path, Path], None], str, str]] = {
                          "does not match"),
     "unknown_spec_key": (lambda w, j: _edit_json(j, lambda d: d["spec"].update(depth=3)), "json",
                          "does not match"),
-    "key_deleted": (lambda w, j: _edit_json(j, lambda d: d.pop("x_min") and None), "json", "lacks"),
-    "format_edited": (lambda w, j: _edit_json(j, lambda d: d.update(format="x")), "json", "not a"),
+    "key_deleted": (lambda w, j: _edit_json(j, lambda d: d.pop("x_min") and None), "json",
+                    "missing key"),
+    "format_edited": (lambda w, j: _edit_json(j, lambda d: d.update(format="x")), "json", "format"),
     "json_truncated": (lambda w, j: _truncate(j) and None, "json", "not valid JSON"),
     "weights_path_escapes": (
         lambda w, j: _edit_json(j, lambda d: d.update(weights_file="../flows.pt")), "json",
         "plain file name"),
     "weights_byte_flipped": (lambda w, j: _flip(w), "pt", "sha256"),
-    "weights_missing": (lambda w, j: w.unlink(), "pt", "missing"),
+    "weights_missing": (lambda w, j: w.unlink(), "pt", "not found"),
     "manifest_missing": (lambda w, j: j.unlink(), "json", "not found"),
 }
 

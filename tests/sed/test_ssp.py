@@ -60,3 +60,17 @@ def test_provenance_attrs(ssp_table_path):
         assert f.attrs["source_file"] == "bc03_miles_stellar_grids.fits"
         assert len(f.attrs["source_sha256_head"]) == 64
         assert f.attrs["source_size"] > 1e8
+
+
+def test_sha256_file_whole_or_head(tmp_path):
+    """One sha256 helper: the whole file (manifests) or its first bytes (the SSP source)."""
+    import hashlib
+
+    from dustscene.io.manifest import sha256_file
+
+    data = bytes(range(256)) * 9000  # > 2 MiB: several streamed blocks
+    p = tmp_path / "f.bin"
+    p.write_bytes(data)
+    assert sha256_file(p) == hashlib.sha256(data).hexdigest()
+    for n in (0, 10, (1 << 20) + 3, len(data) + 5):
+        assert sha256_file(p, limit=n) == hashlib.sha256(data[:n]).hexdigest()

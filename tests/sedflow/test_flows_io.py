@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import torch
 
+from dustscene.io.manifest import sha256_file
 from dustscene.sedflow import FlowFileError, load_ensemble
-from dustscene.sedflow.dataset import file_sha256
 
 RELOAD = """
 import sys, numpy as np, torch
@@ -79,7 +79,7 @@ def test_only_weights_are_loaded_never_pickles(flows: Path, tmp_path: Path, monk
     manifest = _copy(flows, tmp_path)
     torch.save({"x": _Evil()}, tmp_path / "flows.pt")
     m = json.loads(manifest.read_text())
-    m["weights_sha256"] = file_sha256(tmp_path / "flows.pt")
+    m["weights_sha256"] = sha256_file(tmp_path / "flows.pt")
     manifest.write_text(json.dumps(m))
     with pytest.raises(pickle.UnpicklingError):
         load_ensemble(manifest)

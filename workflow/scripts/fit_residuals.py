@@ -1,12 +1,8 @@
 """Rule fit_residuals: data, model and residual/sigma per band of one fit (PNG and PDF)."""
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-from dustscene.io.figure import save_figure  # noqa: E402
-from dustscene.io.logs import setup_script_logging  # noqa: E402
-from dustscene.plots.fits import plot_fit_file  # noqa: E402
+from dustscene.io.figure import save_figure
+from dustscene.io.logs import setup_script_logging
+from dustscene.plots.fits import plot_fit_file
 
 sm = snakemake  # noqa: F821  (injected by Snakemake)
 log = setup_script_logging(sm.log[0])

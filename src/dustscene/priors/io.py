@@ -14,6 +14,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from dustscene._jax import cast_floats
 from dustscene.io.manifest import read_manifest, sha256_file
 
 from .network import ScoreUNet
@@ -69,7 +70,7 @@ def load_score_model(
         dtype = jnp.dtype(meta.get("dtype", "float32"))
     except (TypeError, ValueError) as exc:
         raise ScoreModelError(f"{meta_path}: invalid hyper-parameters: {exc}") from None
-    like = jax.tree.map(lambda a: a.astype(dtype) if eqx.is_inexact_array(a) else a, like)
+    like = cast_floats(like, dtype)
     try:
         model = eqx.tree_deserialise_leaves(path, like)
     except Exception as exc:  # equinox raises plain errors on shape/dtype mismatch

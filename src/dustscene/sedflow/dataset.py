@@ -8,7 +8,6 @@ bands, survey, feature_names, noise, ranges, seed, shard(s), n, ssp_sha256). Byt
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -19,6 +18,7 @@ import h5py
 import numpy as np
 
 from dustscene.io.atomic import atomic_path
+from dustscene.io.manifest import sha256_file
 
 from .simulator import Simulation
 
@@ -26,13 +26,7 @@ FORMAT = "dustscene.sedflow.trainingset/1"
 FIELDS = ("theta", "redshift", "flux_true", "flux", "sigma", "x")
 
 
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    """sha256 of a file's bytes (hex)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+file_sha256 = sha256_file  # the name sedflow.pipeline imports
 
 
 def write_simulation(
@@ -72,9 +66,9 @@ def merge_shards(
     assert attrs0 is not None, "no shards given"
     merged = Simulation(**{k: np.concatenate([getattr(s, k) for s in sims]) for k in FIELDS})
     attrs0 = {**attrs0, "shards": len(sims), "n": int(merged.theta.shape[0]),
-              "shard_sha256": [file_sha256(p) for p in shard_paths]}
+              "shard_sha256": [sha256_file(p) for p in shard_paths]}
     write_simulation(out_path, merged, attrs0)
-    return file_sha256(out_path)
+    return sha256_file(out_path)
 
 
 def split_holdout(sim: Simulation, n_holdout: int) -> tuple[Simulation, Simulation]:

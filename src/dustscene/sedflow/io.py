@@ -9,22 +9,22 @@ so no pickle is ever executed.
 from __future__ import annotations
 
 import importlib.metadata
-import json
 import os
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 
 from dustscene.io.atomic import atomic_path, write_json_atomic
+from dustscene.io.manifest import check_weights_sha256, load_manifest_json, sha256_file
 
-from .dataset import file_sha256
 from .ensemble import FlowEnsemble
 from .noise import NoiseModel
 from .train import FlowSpec, build_flow
 
 FORMAT = "dustscene.sedflow.flows/1"
+REQUIRED = ("weights_file", "n_members", "spec", "survey", "noise", "low", "high", "x_min",
+            "x_max", "colour_min", "colour_max")
 
 
 class FlowFileError(RuntimeError):
@@ -42,7 +42,7 @@ def save_ensemble(
     manifest = {
         "format": FORMAT,
         "weights_file": Path(weights_path).name,
-        "weights_sha256": file_sha256(weights_path),
+        "weights_sha256": sha256_file(weights_path),
         "n_members": len(ens.flows),
         "survey": ens.survey,
         "noise": ens.noise.to_dict(),
@@ -59,31 +59,13 @@ def save_ensemble(
 def load_ensemble(manifest_path: str | os.PathLike[str]) -> FlowEnsemble:
     """Rebuild a FlowEnsemble from its manifest; FlowFileError if the weights do not match."""
     manifest_path = Path(manifest_path)
-    if not manifest_path.is_file():
-        raise FlowFileError(f"{manifest_path}: flow manifest not found")
-    try:
-        m: dict[str, Any] = json.loads(manifest_path.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise FlowFileError(f"{manifest_path}: not valid JSON ({err})") from None
-    if not isinstance(m, dict) or m.get("format") != FORMAT:
-        raise FlowFileError(f"{manifest_path}: not a {FORMAT} manifest")
-    missing = [k for k in ("weights_file", "weights_sha256", "n_members", "spec", "survey",
-                           "noise", "low", "high", "x_min", "x_max", "colour_min", "colour_max")
-               if k not in m]
-    if missing:
-        raise FlowFileError(f"{manifest_path}: manifest lacks key(s) {missing}")
+    m = load_manifest_json(manifest_path, fmt=FORMAT, required=REQUIRED, error=FlowFileError,
+                           kind="flow manifest")
     if Path(m["weights_file"]).name != m["weights_file"]:
         raise FlowFileError(f"{manifest_path}: weights_file {m['weights_file']!r} must be a "
                             "plain file name beside the manifest")
     weights = manifest_path.parent / m["weights_file"]
-    if not weights.exists():
-        raise FlowFileError(f"{weights}: weights file named by {manifest_path} is missing")
-    digest = file_sha256(weights)
-    if digest != m["weights_sha256"]:
-        raise FlowFileError(
-            f"{weights}: sha256 {digest} does not match {m['weights_sha256']} recorded in "
-            f"{manifest_path}; the weights file was modified or replaced"
-        )
+    check_weights_sha256(weights, m, manifest_path, error=FlowFileError, kind="flow weights")
     state = torch.load(weights, map_location="cpu", weights_only=True)
     try:
         spec = FlowSpec(**m["spec"])

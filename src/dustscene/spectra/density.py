@@ -18,7 +18,7 @@ import numpy as np
 from jax.scipy.special import logsumexp
 from jaxtyping import Array, Float
 
-from .flow import LatentFlow
+from .flow import LatentFlow, kmeans_pp
 
 log = logging.getLogger(__name__)
 
@@ -86,12 +86,7 @@ def fit_gmm(
     k = int(min(n_components, n))
     if k < 1:
         raise ValueError("fit_gmm needs at least one point and one component")
-    rng = np.random.default_rng(seed)
-    centres = [x[rng.integers(n)]]
-    for _ in range(1, k):
-        d2 = np.min(((x[:, None, :] - np.asarray(centres)[None]) ** 2).sum(-1), axis=1)
-        centres.append(x[rng.choice(n, p=d2 / d2.sum())])
-    mu = np.asarray(centres)
+    mu = kmeans_pp(x, k, np.random.default_rng(seed))
     eps = reg * float(np.mean(np.var(x, axis=0)))
     cov = np.repeat((np.cov(x.T) + eps * np.eye(s))[None], k, axis=0)
     w = np.full(k, 1.0 / k)

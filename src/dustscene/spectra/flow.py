@@ -159,16 +159,22 @@ class FlowSettings:
     n_starts: int = 8
 
 
-def kmeans_starts(x: np.ndarray, k: int, *, seed: int, n_iter: int = 30) -> np.ndarray:
-    """k-means centres (k-means++ start from `seed`), largest cluster first."""
-    rng = np.random.default_rng([int(seed), 0xC3A])
+def kmeans_pp(x: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """k-means++ seeding: k rows of x (k <= n), each drawn with probability ~ squared distance
+    to the nearest centre so far (the GMM's EM and the flow's starts both begin here)."""
     n = x.shape[0]
-    k = int(min(k, n))
     centres = [x[rng.integers(n)]]
     for _ in range(1, k):
         d2 = np.min(((x[:, None, :] - np.asarray(centres)[None]) ** 2).sum(-1), axis=1)
         centres.append(x[rng.choice(n, p=d2 / d2.sum())])
-    c = np.asarray(centres)
+    return np.asarray(centres)
+
+
+def kmeans_starts(x: np.ndarray, k: int, *, seed: int, n_iter: int = 30) -> np.ndarray:
+    """k-means centres (k-means++ start from `seed`), largest cluster first."""
+    rng = np.random.default_rng([int(seed), 0xC3A])
+    k = int(min(k, x.shape[0]))
+    c = kmeans_pp(x, k, rng)
     for _ in range(n_iter):
         lab = np.argmin(((x[:, None, :] - c[None]) ** 2).sum(-1), axis=1)
         c = np.asarray([x[lab == j].mean(0) if np.any(lab == j) else c[j] for j in range(k)])
