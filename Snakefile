@@ -36,11 +36,10 @@ report: REPORT_LANDING
 
 
 # Cheap rules run by the Snakemake process itself, never submitted to a cluster
-# (profiles/slurm): the target rules and the gallery figure.
+# (profiles/slurm): the target rules.
 localrules:
     all,
     mocks,
-    mock_gallery,
     fits,
     validation,
     sedflow,

@@ -127,38 +127,34 @@ def _read_fits(path: Path) -> dict:
 
 
 def _read_h5(path: Path) -> dict:
-    import h5py
+    """A mock scene file as an observation, through the mock layout's one reader."""
+    from dustscene.mocks.io import MockFileError, read_mock  # mocks.io imports this module
 
     try:
-        with h5py.File(path, "r") as f:
-            missing = [
-                k for k in ("observed/images", "observed/variance", "observed/psf") if k not in f
-            ]
-            if missing:
-                raise ObservationError(path, f"missing dataset(s) {missing}")
-            out = {
-                "images": f["observed/images"][()],
-                "variance": f["observed/variance"][()],
-                "psfs": f["observed/psf"][()],
-                "mask": None,
-                "centers": None,
-            }
-            if "bands" not in f.attrs:
-                raise ObservationError(path, "missing root attribute 'bands'")
-            out["bands"] = band_names(f.attrs["bands"])
-            if "observed/mask" in f:
-                out["mask"] = f["observed/mask"][()]
-            if "pixel_scale_arcsec" in f.attrs:
-                out["pixel_scale"] = float(f.attrs["pixel_scale_arcsec"])
-            if "redshift" in f.attrs:
-                out["redshift"] = float(f.attrs["redshift"])
-            if "center_xy" in f.attrs:  # a mock's catalog: its galaxy centre (x, y) in pixels
-                cx, cy = (float(v) for v in f.attrs["center_xy"])
-                out["centers"] = np.array([[cy, cx]])
-    except ObservationError:
-        raise
-    except (OSError, KeyError, ValueError) as err:
-        raise ObservationError(path, f"not a readable HDF5 file ({err})") from err
+        parts = read_mock(
+            path,
+            ("observed/images", "observed/variance", "observed/psf"),
+            optional=("observed/mask",),
+            attrs=("bands",),
+        )
+    except MockFileError as err:
+        raise ObservationError(path, str(err)) from err
+    a = parts.attrs
+    out = {
+        "images": parts.arrays["observed/images"],
+        "variance": parts.arrays["observed/variance"],
+        "psfs": parts.arrays["observed/psf"],
+        "mask": parts.arrays.get("observed/mask"),
+        "centers": None,
+        "bands": parts.bands,
+    }
+    if "pixel_scale_arcsec" in a:
+        out["pixel_scale"] = float(a["pixel_scale_arcsec"])
+    if "redshift" in a:
+        out["redshift"] = float(a["redshift"])
+    if "center_xy" in a:  # a mock's catalog: its galaxy centre (x, y) in pixels
+        cx, cy = (float(v) for v in a["center_xy"])
+        out["centers"] = np.array([[cy, cx]])
     return out
 
 
