@@ -27,14 +27,15 @@ def spectra_grid():  # noqa: ANN201
 
 @pytest.fixture(scope="session")
 def spectra_set(tmp_path_factory: pytest.TempPathFactory, spectra_ssp: Path, spectra_grid) -> Path:
-    from dustscene.spectra import merge_shards, simulate_shard
+    from dustscene.spectra import merge_spectra_shards, simulate_spectra_shard
 
     d = tmp_path_factory.mktemp("spectra_set")
     shards = [
-        simulate_shard(spectra_ssp, d / f"s{i}.h5", seed=3, shard=i, n=1000, grid=spectra_grid)
+        simulate_spectra_shard(spectra_ssp, d / f"s{i}.h5", seed=3, shard=i, n=1000,
+                               grid=spectra_grid)
         for i in range(2)
     ]
-    return merge_shards(shards, d / "set.h5")
+    return merge_spectra_shards(shards, d / "set.h5")
 
 
 @pytest.fixture(scope="session")
@@ -65,7 +66,12 @@ def workflow_size_prior(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN2
     autoencoder and flow settings; another seed; ~2 min)."""
     from dustscene.config import load_workflow_config, load_yaml
     from dustscene.sed import build_ssp_table
-    from dustscene.spectra import load_spectra, merge_shards, simulate_shard, train_prior
+    from dustscene.spectra import (
+        load_spectra,
+        merge_spectra_shards,
+        simulate_spectra_shard,
+        train_prior,
+    )
     from dustscene.spectra.pipeline import grid_from_config, settings_from_config
 
     root = Path(__file__).resolve().parents[2]
@@ -74,10 +80,10 @@ def workflow_size_prior(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN2
     d = tmp_path_factory.mktemp("spectra_big")
     ssp = build_ssp_table(d / "ssp.h5", n_wave=int(full["sed"]["ssp_n_wave"]),
                           n_age=int(full["sed"]["ssp_n_age"]))
-    shard = simulate_shard(ssp, d / "s.h5", seed=11, shard=0, n=int(cfg["n_train"]),
+    shard = simulate_spectra_shard(ssp, d / "s.h5", seed=11, shard=0, n=int(cfg["n_train"]),
                            grid=grid_from_config(cfg), snr=tuple(cfg["snr"]),
                            ranges=cfg["ranges"], dust_free_fraction=cfg["dust_free_fraction"],
                            log_t_burst=cfg["log_t_burst"])
-    data = load_spectra(merge_shards([shard], d / "set.h5"))
+    data = load_spectra(merge_spectra_shards([shard], d / "set.h5"))
     tp = train_prior(data, settings_from_config(cfg), seed=11)
     return tp.model, tp.density, data.take(tp.val_idx), Path(ssp)

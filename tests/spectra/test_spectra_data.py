@@ -7,14 +7,22 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from dustscene.spectra import SpectrumGrid, load_spectra, merge_shards, simulate_shard
+from dustscene.spectra import (
+    SpectrumGrid,
+    load_spectra,
+    merge_spectra_shards,
+    simulate_spectra_shard,
+)
 from dustscene.spectra.data import observed_to_rest, resample_rest_to_observed
 
 
 def test_same_seed_same_spectra(spectra_ssp, spectra_grid, tmp_path):
-    a = simulate_shard(spectra_ssp, tmp_path / "a.h5", seed=5, shard=1, n=40, grid=spectra_grid)
-    b = simulate_shard(spectra_ssp, tmp_path / "b.h5", seed=5, shard=1, n=40, grid=spectra_grid)
-    c = simulate_shard(spectra_ssp, tmp_path / "c.h5", seed=5, shard=2, n=40, grid=spectra_grid)
+    a = simulate_spectra_shard(spectra_ssp, tmp_path / "a.h5", seed=5, shard=1, n=40,
+                               grid=spectra_grid)
+    b = simulate_spectra_shard(spectra_ssp, tmp_path / "b.h5", seed=5, shard=1, n=40,
+                               grid=spectra_grid)
+    c = simulate_spectra_shard(spectra_ssp, tmp_path / "c.h5", seed=5, shard=2, n=40,
+                               grid=spectra_grid)
     with h5py.File(a) as fa, h5py.File(b) as fb, h5py.File(c) as fc:
         assert np.array_equal(fa["observed"][()], fb["observed"][()])
         assert not np.allclose(fa["rest"][()], fc["rest"][()])
@@ -60,10 +68,11 @@ def test_merge_refuses_mismatched_grid(spectra_ssp, spectra_grid, tmp_path):
     import dataclasses
 
     other = dataclasses.replace(spectra_grid, z_max=0.25)  # same rest grid, other observed one
-    a = simulate_shard(spectra_ssp, tmp_path / "a.h5", seed=1, shard=0, n=8, grid=spectra_grid)
-    b = simulate_shard(spectra_ssp, tmp_path / "b.h5", seed=1, shard=1, n=8, grid=other)
+    a = simulate_spectra_shard(spectra_ssp, tmp_path / "a.h5", seed=1, shard=0, n=8,
+                               grid=spectra_grid)
+    b = simulate_spectra_shard(spectra_ssp, tmp_path / "b.h5", seed=1, shard=1, n=8, grid=other)
     with pytest.raises(ValueError, match="b.h5"):
-        merge_shards([a, b], tmp_path / "m.h5")
+        merge_spectra_shards([a, b], tmp_path / "m.h5")
     assert not (tmp_path / "m.h5").exists()
 
 
@@ -95,5 +104,5 @@ def test_coverage_options_dust_free_and_log_burst_age():
     same = _coverage(p, np.random.default_rng(1), box, 0.0, False)
     np.testing.assert_array_equal(np.asarray(same.t_burst), np.asarray(p.t_burst))
     with pytest.raises(ValueError, match="dust_free_fraction"):
-        simulate_shard("unused.h5", "x.h5", seed=0, shard=0, n=4, grid=SpectrumGrid(),
+        simulate_spectra_shard("unused.h5", "x.h5", seed=0, shard=0, n=4, grid=SpectrumGrid(),
                        dust_free_fraction=1.5)

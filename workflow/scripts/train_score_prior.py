@@ -6,12 +6,12 @@ sm = snakemake  # noqa: F821  (injected by Snakemake)
 configure_jax(enable_x64=False, threads=sm.threads)  # float32 training: twice as fast on CPU
 
 from dustscene.io.logs import setup_script_logging  # noqa: E402
-from dustscene.priors.pipeline import train_prior  # noqa: E402
-from dustscene.priors.train import TrainSettings  # noqa: E402
+from dustscene.priors.pipeline import train_score_prior  # noqa: E402
+from dustscene.priors.train import ScoreTrainSettings  # noqa: E402
 
 log = setup_script_logging(sm.log[0])
 p = dict(sm.params.priors)
-settings = TrainSettings(
+settings = ScoreTrainSettings(
     steps=int(p["steps"]),
     batch=int(p["batch"]),
     lr=float(p["lr"]),
@@ -19,7 +19,7 @@ settings = TrainSettings(
     t_max=float(p["t_max"]),
     width=int(p["width"]),
 )
-meta = train_prior(
+meta = train_score_prior(
     int(sm.wildcards.size),
     int(p["n_train"]),
     int(sm.params.seed),

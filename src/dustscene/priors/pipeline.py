@@ -13,7 +13,7 @@ from dustscene.io.figure import save_figure
 
 from .io import save_score_model
 from .stamps import stamps_sha256, training_stamps
-from .train import TrainResult, TrainSettings, train_score_model
+from .train import ScoreTrainSettings, TrainResult, train_score_model
 
 
 def plot_loss_curve(result: TrainResult, path: str | Path, title: str = "") -> None:
@@ -31,11 +31,11 @@ def plot_loss_curve(result: TrainResult, path: str | Path, title: str = "") -> N
     save_figure(fig, path, close=True)
 
 
-def train_prior(
+def train_score_prior(
     size: int,
     n_train: int,
     seed: int,
-    settings: TrainSettings,
+    settings: ScoreTrainSettings,
     out_model: str | Path,
     out_figure: str | Path | None = None,
     *,

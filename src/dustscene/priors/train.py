@@ -18,7 +18,7 @@ from .network import ScoreUNet, vp_alpha_sigma2
 
 
 @dataclass(frozen=True)
-class TrainSettings:
+class ScoreTrainSettings:
     """Optimiser and noise-schedule knobs; t is drawn log-uniform in [t_min, t_max]."""
 
     steps: int = 2000
@@ -30,6 +30,10 @@ class TrainSettings:
     dtype: str = "float32"  # training precision, also under jax_enable_x64 (2x faster on CPU)
 
 
+# The old name, kept while dustscene.priors re-exports it (tests/priors, tests/hallucination).
+TrainSettings = ScoreTrainSettings
+
+
 @dataclass
 class TrainResult:
     """The trained network, its loss per step and the wall time."""
@@ -37,7 +41,7 @@ class TrainResult:
     model: ScoreUNet
     losses: np.ndarray
     seconds: float
-    settings: TrainSettings = field(default_factory=TrainSettings)
+    settings: ScoreTrainSettings = field(default_factory=ScoreTrainSettings)
 
 
 def augment(x: Float[Array, "y x"], *, key: PRNGKeyArray) -> Float[Array, "y x"]:
@@ -59,7 +63,7 @@ def dsm_loss(
 
 
 def batch_loss(
-    model: ScoreUNet, xb: Float[Array, "b y x"], settings: TrainSettings, *, key: PRNGKeyArray
+    model: ScoreUNet, xb: Float[Array, "b y x"], settings: ScoreTrainSettings, *, key: PRNGKeyArray
 ) -> Array:
     """Mean DSM loss over a batch with log-uniform times and fresh augmentations."""
     b = xb.shape[0]
@@ -74,7 +78,7 @@ def batch_loss(
 
 def train_score_model(
     stamps: Float[np.ndarray, "n y x"],
-    settings: TrainSettings,
+    settings: ScoreTrainSettings,
     *,
     key: PRNGKeyArray,
     progress: bool = True,

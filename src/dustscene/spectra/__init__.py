@@ -3,8 +3,8 @@ by default), as an SED prior in scene fits (`LatentSpectrum`) and as an outlier 
 
 from .data import SpectrumGrid as SpectrumGrid
 from .data import load_spectra as load_spectra
-from .data import merge_shards as merge_shards
-from .data import simulate_shard as simulate_shard
+from .data import merge_spectra_shards as merge_spectra_shards
+from .data import simulate_spectra_shard as simulate_spectra_shard
 from .density import GaussianMixture as GaussianMixture
 from .density import LatentDensity as LatentDensity
 from .density import fit_gmm as fit_gmm

@@ -146,7 +146,7 @@ def observe(
     return noisy, clean, 1.0 / sigma**2
 
 
-def simulate_shard(
+def simulate_spectra_shard(
     ssp_path: str | Path,
     out_path: str | Path,
     *,
@@ -206,7 +206,8 @@ def simulate_shard(
 
 def _coverage(params: SEDParams, rng: np.random.Generator, box: Mapping[str, Sequence[float]],
               dust_free_fraction: float, log_t_burst: bool) -> SEDParams:
-    """`simulate_shard`'s coverage options applied to prior draws (no-ops at their defaults)."""
+    """`simulate_spectra_shard`'s coverage options applied to prior draws (no-ops at their
+    defaults)."""
     n = params.log_mass.shape[0]
     if log_t_burst:
         lo, hi = np.log10(float(box["t_burst"][0])), np.log10(float(box["t_burst"][1]))
@@ -222,7 +223,7 @@ def _coverage(params: SEDParams, rng: np.random.Generator, box: Mapping[str, Seq
 DATASETS = ("rest", "observed", "observed_clean", "ivar", "redshift")
 
 
-def merge_shards(paths: list[str | Path], out_path: str | Path) -> Path:
+def merge_spectra_shards(paths: list[str | Path], out_path: str | Path) -> Path:
     """Concatenate shards (same grid) into one training set; names the file of any mismatch."""
     if not paths:
         raise ValueError("no spectra shards to merge")
@@ -259,7 +260,8 @@ def merge_shards(paths: list[str | Path], out_path: str | Path) -> Path:
 
 @dataclasses.dataclass(frozen=True)
 class SpectraSet:
-    """A merged training set in memory (see `simulate_shard` for the meaning of each array)."""
+    """A merged training set in memory (see `simulate_spectra_shard` for the meaning of each
+    array)."""
 
     wave_rest: F64
     wave_obs: F64
