@@ -81,9 +81,10 @@ def workflow_size_prior(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN2
     ssp = build_ssp_table(d / "ssp.h5", n_wave=int(full["sed"]["ssp_n_wave"]),
                           n_age=int(full["sed"]["ssp_n_age"]))
     shard = simulate_spectra_shard(ssp, d / "s.h5", seed=11, shard=0, n=int(cfg["n_train"]),
-                           grid=grid_from_config(cfg), snr=tuple(cfg["snr"]),
-                           ranges=cfg["ranges"], dust_free_fraction=cfg["dust_free_fraction"],
-                           log_t_burst=cfg["log_t_burst"])
+                                   grid=grid_from_config(cfg), snr=tuple(cfg["snr"]),
+                                   ranges=cfg["ranges"],
+                                   dust_free_fraction=cfg["dust_free_fraction"],
+                                   log_t_burst=cfg["log_t_burst"])
     data = load_spectra(merge_spectra_shards([shard], d / "set.h5"))
     tp = train_prior(data, settings_from_config(cfg), seed=11)
     return tp.model, tp.density, data.take(tp.val_idx), Path(ssp)
