@@ -14,7 +14,7 @@ from dustscene.hallucination.analysis import (
     masked_half,
     observation,
 )
-from dustscene.hallucination.pipeline import most_resolved
+from dustscene.hallucination.compute import most_resolved
 from dustscene.priors import (
     ScorePrior,
     TrainSettings,

@@ -1,6 +1,6 @@
 # Score-model morphology prior (trained on dust-free mock stamps) and the hallucination score
 # of prior MAP fits of the first `hallucination.n_scenes` mocks (config keys and defaults:
-# workflow/schemas/config.schema.yaml).
+# workflow/schemas/config.schema.yaml); one script per rule.
 
 PRIORS = config["priors"]
 HALLUCINATION = config["hallucination"]
@@ -68,7 +68,7 @@ rule hallucination:
     conda:
         "../envs/dustscene.yaml"
     script:
-        "../scripts/hallucination.py"
+        "../scripts/hallucination_maps.py"
 
 
 rule hallucination_validation:
@@ -93,7 +93,7 @@ rule hallucination_validation:
     conda:
         "../envs/dustscene.yaml"
     script:
-        "../scripts/hallucination.py"
+        "../scripts/hallucination_validation.py"
 
 
 rule priors:

@@ -1,19 +1,14 @@
-"""Workflow entry points: hallucination maps of one mock/fit pair, the masked-half validation,
-their HDF5 product and figure."""
+"""Hallucination maps of one mock behind its fitted dust, and the masked-half validation summary
+(the numbers the workflow writes; no I/O here)."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
-import h5py
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from dustscene.io.atomic import atomic_path
-from dustscene.io.figure import save_figure
 from dustscene.mocks import MockScene
 from dustscene.priors.map_fit import render
 from dustscene.priors.prior import ScorePrior
@@ -77,46 +72,6 @@ def scene_hallucination(
     }
 
 
-def write_hallucination(path: str | Path, result: dict[str, Any]) -> None:
-    """results/hallucination/{scene}.h5: maps (y, x) float32, masks uint8, attrs as documented."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".h5.tmp")
-    with h5py.File(tmp, "w") as f:
-        for k in ("f_l", "f_p", "delta_f", "rho", "morphology", "spectrum", "model"):
-            f.create_dataset(k, data=np.asarray(result[k], np.float32))
-        for k in ("large_error", "on_source"):
-            f.create_dataset(k, data=np.asarray(result[k], np.uint8))
-        f.create_dataset("loss_history", data=np.asarray(result["loss_history"], np.float64))
-        for k, v in result["attrs"].items():
-            f.attrs[k] = v
-    tmp.replace(path)
-
-
-def plot_maps(mock: MockScene, result: dict[str, Any], path: str | Path, title: str = "") -> None:
-    """Data, model (i band), rho and the large-error pixels of one scene, PNG/PDF by suffix."""
-    import matplotlib.pyplot as plt
-
-    bands = list(mock.attrs["bands"])
-    b = bands.index("i") if "i" in bands else 0
-    fig, axes = plt.subplots(1, 4, figsize=(12, 3.3), constrained_layout=True)
-    vmax = float(np.percentile(mock.observed[b], 99.5))
-    panels = [
-        (mock.observed[b], "data (i)", "gray_r", 0, vmax),
-        (result["model"][b], "prior MAP model (i)", "gray_r", 0, vmax),
-        (result["rho"], rf"$\rho$ at t={result['attrs']['temperature']:g}", "magma", 0, 1),
-        (result["large_error"].astype(float), "|model - truth| > 3$\\sigma$", "Reds", 0, 1),
-    ]
-    for ax, (img, name, cmap, lo, hi) in zip(axes, panels, strict=True):
-        im = ax.imshow(img, origin="lower", cmap=cmap, vmin=lo, vmax=hi)
-        ax.set_title(name, fontsize=9)
-        ax.set_xticks([])
-        ax.set_yticks([])
-        fig.colorbar(im, ax=ax, shrink=0.8)
-    fig.suptitle(title)
-    save_figure(fig, path, dpi=110, close=True)
-
-
 def most_resolved(mocks: list[MockScene]) -> int:
     """Index of the mock whose band-summed dust-free light has the largest half-light radius.
 
@@ -159,9 +114,3 @@ def validation_summary(
         "auc_per_scene": [float(a) for a in aucs],
         "auc_large_error_masked_half": mh["auc_large_error"],
     }
-
-
-def write_json(path: str | Path, obj: dict[str, Any]) -> None:
-    """Atomic JSON (NaN allowed for an undefined AUC)."""
-    with atomic_path(path) as tmp:
-        Path(tmp).write_text(json.dumps(obj, indent=2, sort_keys=True, allow_nan=True))
