@@ -217,3 +217,41 @@ def test_false_ebv_on_young_arms(tmp_path) -> None:
     assert out["ebv_error_interarm"] == pytest.approx(0.0, abs=0.02)
     assert out["ebv_false_arms"] == pytest.approx(0.1, abs=0.03)
     assert "arms" not in aggregate([plain], PROV)["dust"]
+
+
+def _pull_pixels(rng: np.random.Generator, sigma_claimed: float, sigma_true: float, n: int):
+    from dustscene.validation.observable import ObservablePixels
+
+    truth = rng.uniform(0.0, 0.3, n)
+    model = truth + sigma_true * rng.standard_normal(n)
+    return ObservablePixels(ebv_model=model, ebv_true=truth,
+                            ebv_ceiling=truth, ebv_sigma=np.full(n, sigma_claimed))
+
+
+def test_pulls_of_honest_sigmas_match_a_gaussian() -> None:
+    """Errors drawn with the claimed sigma: 68 % / 95 % within 1 / 2 sigma, median |z| 0.674."""
+    from dustscene.validation.observable import pull_record
+
+    rng = np.random.default_rng(3)
+    rec = pull_record([_pull_pixels(rng, 0.02, 0.02, 20000)])
+    assert rec["frac_within_1sigma"] == pytest.approx(0.6827, abs=0.01)
+    assert rec["frac_within_2sigma"] == pytest.approx(0.9545, abs=0.01)
+    assert rec["median_abs_pull"] == pytest.approx(0.6745, abs=0.02)
+    assert rec["n_pixels"] == 20000
+
+
+def test_pulls_flag_sigmas_three_times_too_small() -> None:
+    """A fit claiming sigma / 3: only ~26 % of its pixels fall within the claimed 1 sigma."""
+    from dustscene.validation.observable import pull_record
+
+    rng = np.random.default_rng(4)
+    rec = pull_record([_pull_pixels(rng, 0.01, 0.03, 20000)])
+    assert rec["frac_within_1sigma"] == pytest.approx(0.261, abs=0.015)
+    assert rec["median_abs_pull"] > 1.8
+
+
+def test_pulls_absent_without_sigmas() -> None:
+    from dustscene.validation.observable import ObservablePixels, pull_record
+
+    px = ObservablePixels(ebv_model=np.ones(3), ebv_true=np.ones(3), ebv_ceiling=np.ones(3))
+    assert pull_record([px]) == {}

@@ -117,6 +117,10 @@ def test_ci_metrics_contract(ci_run: Path) -> None:
     # the truth's own screen reproduces its per-pixel attenuation almost exactly
     assert ceiling["a_band_observable"]["g"]["pearson_r"] > 0.95
     assert set(m["dust"]["by_inclination"]) == {"face_on", "intermediate", "edge_on"}
+    # the E(B-V) error bars scored against the truth (resolved fits carry dust/ebv_sigma)
+    pull = m["dust"]["ebv_pull"]
+    assert pull["n_pixels"] > 100
+    assert 0.0 <= pull["frac_within_1sigma"] <= pull["frac_within_2sigma"] <= 1.0
     for key in ("chi2_per_dof_median", "flux_frac_err_median", "morphology_cosine_median"):
         assert np.isfinite(m["fit"][key]), key
     assert set(m["fit"]["chi2_per_dof_observations"]) == {"hsc_cosmos_35"}

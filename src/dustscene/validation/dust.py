@@ -70,7 +70,7 @@ MOCK_KEYS = ["observed/variance", "truth/attenuated", "truth/dustfree",
              "truth/ebv_effective", "truth/ebv_column"]
 FIT_KEYS = ["model/observed", "model/dustfree_observed", "dust/ebv"]
 MOCK_OPTIONAL = ("truth/dustfree_intrinsic", "observed/psf", "truth/components/arms/dustfree")
-FIT_OPTIONAL = ("model/sky", "residuals", "observed/weights")
+FIT_OPTIONAL = ("model/sky", "residuals", "observed/weights", "dust/ebv_sigma")
 
 
 def _read_mock(path: Path) -> dict:
@@ -125,8 +125,10 @@ def _observable(mock: dict, fit: dict, bands: list[str], i: int
     sel_e &= np.isfinite(fit["dust/ebv"])
     arms = mock.get("truth/components/arms/dustfree")
     share = None if arms is None else arms[i][sel_e] / np.maximum(true_free[i][sel_e], 1e-30)
+    sigma = fit.get("dust/ebv_sigma")
     px = obs.ObservablePixels(a_m, a_t, a_c, fit["dust/ebv"][sel_e], ebv_smooth[sel_e],
-                              ebv_ceil[sel_e], share)
+                              ebv_ceil[sel_e], share,
+                              None if sigma is None else sigma[sel_e])
     ceiling = obs.integrated_record(obs.integrated_attenuation(ceil_att, ceil_free), int_true,
                                     bands)
     return px, integrated, ceiling

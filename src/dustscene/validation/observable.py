@@ -38,6 +38,7 @@ class ObservablePixels:
     ebv_true: F64 = field(default_factory=lambda: np.zeros(0))
     ebv_ceiling: F64 = field(default_factory=lambda: np.zeros(0))
     arm_share: F64 | None = None  # young arms' share of the i-band light at the resolved pixels
+    ebv_sigma: F64 | None = None  # the fit's Laplace sigma of E(B-V) at the resolved pixels
 
 
 def inclination_bin(inclination_deg: float) -> str:
@@ -147,6 +148,32 @@ def arms_record(pixels: list[ObservablePixels]) -> dict:
             else float(np.median(d[arm]) - np.median(d[~arm])),
             "n_arm_pixels": int(arm.sum()), "n_interarm_pixels": int((~arm).sum()),
             "arm_share_min": ARM_SHARE_MIN, "n_scenes": len(with_arms)}
+
+
+# a calibrated Gaussian: P(|z| < 1), P(|z| < 2) and the median |z|
+PULL_EXPECTED = {"frac_within_1sigma": 0.6827, "frac_within_2sigma": 0.9545,
+                 "median_abs_pull": 0.6745}
+
+
+def pull_record(pixels: list[ObservablePixels]) -> dict:
+    """Are the fit's E(B-V) sigmas honest? Pulls (inferred - PSF-smoothed true) / sigma over the
+    resolved pixels with a finite positive sigma: the fractions within 1 and 2 sigma and the
+    median |pull|, beside a calibrated Gaussian's values. The sigma is the Laplace one, conditional
+    on the other parameters, so a degeneracy with the stellar light shows up as too many large
+    pulls. {} when no fit carries sigmas."""
+    with_sigma = [p for p in pixels if p.ebv_sigma is not None and p.ebv_model.size]
+    if not with_sigma:
+        return {}
+    sig = _cat([p.ebv_sigma for p in with_sigma])
+    d = _cat([p.ebv_model - p.ebv_true for p in with_sigma])
+    ok = np.isfinite(sig) & (sig > 0) & np.isfinite(d)
+    if not ok.any():
+        return {}
+    z = np.abs(d[ok] / sig[ok])
+    return {"frac_within_1sigma": float(np.mean(z < 1.0)),
+            "frac_within_2sigma": float(np.mean(z < 2.0)),
+            "median_abs_pull": float(np.median(z)), "median_sigma": float(np.median(sig[ok])),
+            "n_pixels": int(ok.sum()), "expected": dict(PULL_EXPECTED)}
 
 
 def _cat(arrays: list[F64]) -> F64:

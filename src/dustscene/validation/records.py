@@ -42,6 +42,8 @@ def _pixel_arrays(rec: DustScene) -> dict[str, np.ndarray]:
     out.update({k: getattr(rec.observable, k) for k in EBV_ARRAYS})
     if rec.observable.arm_share is not None:
         out["arm_share"] = rec.observable.arm_share
+    if rec.observable.ebv_sigma is not None:
+        out["ebv_sigma"] = rec.observable.ebv_sigma
     out["bands"] = np.asarray(list(rec.a_band_true), dtype=str)
     return {k: np.asarray(v) for k, v in out.items()}
 
@@ -87,7 +89,7 @@ def _observable(z: Mapping[str, np.ndarray]) -> ObservablePixels:
     per_band = {name: {b: z[f"{name}.{b}"] for b in bands if f"{name}.{b}" in z}
                 for name in BAND_ARRAYS}
     return ObservablePixels(**per_band, **{k: z[k] for k in EBV_ARRAYS},
-                            arm_share=z.get("arm_share"))
+                            arm_share=z.get("arm_share"), ebv_sigma=z.get("ebv_sigma"))
 
 
 def _nan(value: Any) -> Any:  # noqa: ANN401 - a JSON value

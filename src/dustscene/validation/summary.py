@@ -72,6 +72,12 @@ def _arms_block(records: Sequence[DustScene]) -> dict[str, Any]:
     return {"arms": rec} if rec else {}
 
 
+def _pull_block(records: Sequence[DustScene]) -> dict[str, Any]:
+    """{"ebv_pull": calibration of the E(B-V) sigmas} when the fits carry them, else nothing."""
+    rec = obs.pull_record([r.observable for r in records if r.observable is not None])
+    return {"ebv_pull": rec} if rec else {}
+
+
 def _by_inclination(records: Sequence[DustScene], bands: list[str]) -> dict[str, Any]:
     """The observable block per inclination bin (empty bins: zero counts, null statistics)."""
     return {name: _observable_block([r for r in records
@@ -133,6 +139,7 @@ def aggregate(
         "by_inclination": _by_inclination(records, _bands(records)),
         "ceiling": _ceiling_block(records, _bands(records)),
         **_arms_block(records),
+        **_pull_block(records),
     }
     failures = [r.failure for r in records if r.failure is not None]
     fit = {
