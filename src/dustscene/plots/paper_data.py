@@ -58,7 +58,7 @@ def load_npz(path: str | Path, required: Sequence[str] = ()) -> dict[str, np.nda
 
 def _h5(path: str | Path, keys: Sequence[str]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Datasets `keys` (float64) and root attributes of a hallucination-map file (the
-    `hallucination.pipeline.write_hallucination` layout), with clear errors."""
+    `hallucination.store.write_hallucination` layout), with clear errors."""
     p = Path(path)
     if not p.is_file():
         raise FigureDataError(f"{p}: file not found")
