@@ -42,17 +42,17 @@ def spectra_set(tmp_path_factory: pytest.TempPathFactory, spectra_ssp: Path, spe
 def trained_prior(tmp_path_factory: pytest.TempPathFactory, spectra_set: Path):  # noqa: ANN201
     """(model path, model, density, data, held-out index) of a small trained prior."""
     from dustscene.spectra import (
-        TrainSettings,
+        SpectrumTrainSettings,
         load_spectra,
         load_spectrum_prior,
         save_spectrum_prior,
-        train_prior,
+        train_spectrum_prior,
     )
 
     data = load_spectra(spectra_set)
-    settings = TrainSettings(n_latent=6, width=64, depth=2, steps=1200, batch_size=128,
-                             learning_rate=3e-3, n_components=6)
-    tp = train_prior(data, settings, seed=3)
+    settings = SpectrumTrainSettings(n_latent=6, width=64, depth=2, steps=1200,
+                                     batch_size=128, learning_rate=3e-3, n_components=6)
+    tp = train_spectrum_prior(data, settings, seed=3)
     path = tmp_path_factory.mktemp("spectra_prior") / "prior.eqx"
     save_spectrum_prior(path, tp.model, tp.density, {"training_set_sha256": data.sha256})
     model, dens, _ = load_spectrum_prior(path)
@@ -70,7 +70,7 @@ def workflow_size_prior(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN2
         load_spectra,
         merge_spectra_shards,
         simulate_spectra_shard,
-        train_prior,
+        train_spectrum_prior,
     )
     from dustscene.spectra.pipeline import grid_from_config, settings_from_config
 
@@ -86,5 +86,5 @@ def workflow_size_prior(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN2
                                    dust_free_fraction=cfg["dust_free_fraction"],
                                    log_t_burst=cfg["log_t_burst"])
     data = load_spectra(merge_spectra_shards([shard], d / "set.h5"))
-    tp = train_prior(data, settings_from_config(cfg), seed=11)
+    tp = train_spectrum_prior(data, settings_from_config(cfg), seed=11)
     return tp.model, tp.density, data.take(tp.val_idx), Path(ssp)

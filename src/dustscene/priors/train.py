@@ -83,7 +83,11 @@ def train_score_model(
     key: PRNGKeyArray,
     progress: bool = True,
 ) -> TrainResult:
-    """Train a `ScoreUNet` on peak-normalised stamps with adam + cosine decay (one jitted step)."""
+    """Train a `ScoreUNet` on peak-normalised stamps with adam + cosine decay (one jitted step).
+
+    Every stamp is trained on for a fixed number of steps: there is no held-out split or early
+    stop (`dustscene.training`), since the per-batch DSM loss, noisy over random times, is no
+    stopping signal and holding stamps out would change the trained score model."""
     kinit, kloop = jax.random.split(key)
     dt = jnp.dtype(settings.dtype)
     model = ScoreUNet(width=settings.width, key=kinit)

@@ -23,6 +23,8 @@ from sbi.neural_nets import posterior_nn
 from sbi.utils import BoxUniform
 from tqdm.auto import tqdm
 
+from dustscene.training import EarlyStopping, split_permutation
+
 log = logging.getLogger(__name__)
 
 
@@ -166,7 +168,10 @@ def _train_sbi(
     th: torch.Tensor, x: torch.Tensor, prior: BoxUniform, spec: FlowSpec, config: TrainConfig,
     device: str,
 ) -> tuple[torch.nn.Module, dict[str, Any]]:
-    """sbi 0.27's `NPE.train`: constant learning rate, early stopping."""
+    """sbi 0.27's `NPE.train`: constant learning rate, early stopping.
+
+    sbi splits and stops inside its own loop, so the shared `dustscene.training` rules do not
+    apply here (replacing them would no longer be sbi's training)."""
     inference = NPE(prior=prior, density_estimator=_builder(spec, prior), device=device,
                     show_progress_bars=False)
     net = inference.append_simulations(th, x).train(
@@ -190,9 +195,11 @@ def _train_cosine(
 ) -> tuple[torch.nn.Module, dict[str, Any]]:
     """Adam, cosine-decayed rate, gradient clipping; keeps the best validation state."""
     gen = torch.Generator().manual_seed(seed)
-    perm = torch.randperm(th.shape[0], generator=gen)
-    n_val = max(1, int(round(config.validation_fraction * th.shape[0])))
-    val, trn = perm[:n_val], perm[n_val:]
+    # the permutation comes from the torch generator that then shuffles the epochs
+    trn_np, val_np = split_permutation(
+        torch.randperm(th.shape[0], generator=gen).numpy(), config.validation_fraction,
+        what="simulations")
+    trn, val = torch.from_numpy(trn_np), torch.from_numpy(val_np)
     # z-scoring statistics from the training split, as sbi does
     net = _builder(spec, prior)(th[trn], x[trn]).to(device)
     th, x = th.to(device), x.to(device)
@@ -201,7 +208,7 @@ def _train_cosine(
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(
         opt, T_max=config.max_epochs * n_batch,
         eta_min=config.learning_rate * config.final_lr_fraction)
-    best, best_state, since_best = math.inf, None, 0
+    stopper: EarlyStopping[dict[str, torch.Tensor]] = EarlyStopping(config.stop_after_epochs)
     train_curve, val_curve = [], []
     for epoch in tqdm(range(config.max_epochs), desc=f"flow seed {seed}", mininterval=10,
                       disable=None):
@@ -228,14 +235,10 @@ def _train_cosine(
                  train_curve[-1], vloss)
         if not math.isfinite(vloss):
             raise FloatingPointError(f"flow seed {seed}: validation loss {vloss} at epoch {epoch}")
-        if vloss < best:
-            best, since_best = vloss, 0
-            best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
-        else:
-            since_best += 1
-            if since_best >= config.stop_after_epochs:
-                break
-    assert best_state is not None
-    net.load_state_dict(best_state)
-    return net, {"epochs": len(val_curve), "best_validation_loss": best,
+        if stopper.update(vloss, lambda: {k: v.detach().clone()
+                                          for k, v in net.state_dict().items()}):
+            break
+    assert stopper.best_state is not None
+    net.load_state_dict(stopper.best_state)
+    return net, {"epochs": len(val_curve), "best_validation_loss": stopper.best_loss,
                  "training_loss": train_curve, "validation_loss": val_curve}

@@ -21,5 +21,5 @@ from .outliers import score_spectra as score_spectra
 from .prior import LatentPrior as LatentPrior
 from .prior import LatentSpectrum as LatentSpectrum
 from .prior import fit_latents_to_photometry as fit_latents_to_photometry
-from .train import TrainSettings as TrainSettings
-from .train import train_prior as train_prior
+from .train import SpectrumTrainSettings as SpectrumTrainSettings
+from .train import train_spectrum_prior as train_spectrum_prior

@@ -28,6 +28,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 from tqdm import tqdm
 
 from dustscene._jax import cast_floats
+from dustscene.training import EarlyStopping, train_validation_split
 
 log = logging.getLogger(__name__)
 
@@ -187,11 +188,9 @@ def fit_flow(x: Float[np.ndarray, "n s"], settings: FlowSettings, *, seed: int) 
     early stopping on the mean log p of a seeded held-out fraction of x."""
     x = np.asarray(x, dtype=np.float64)
     n, s = x.shape
-    n_val = max(1, int(round(settings.validation_fraction * n)))
-    if n - n_val < 2:
-        raise ValueError(f"fit_flow needs more than {n_val + 1} latent vectors, got {n}")
-    perm = np.random.default_rng([int(seed), 0xF10]).permutation(n)
-    tr, va = x[perm[n_val:]], x[perm[:n_val]]
+    tr_idx, va_idx = train_validation_split(n, settings.validation_fraction, seed=seed,
+                                            stream=0xF10, what="latent vectors")
+    tr, va = x[tr_idx], x[va_idx]
     flow = LatentFlow(s, n_transforms=settings.n_transforms, width=settings.width,
                       depth=settings.depth, n_starts=settings.n_starts,
                       key=jax.random.key(int(seed)))
@@ -227,20 +226,19 @@ def fit_flow(x: Float[np.ndarray, "n s"], settings: FlowSettings, *, seed: int) 
     bs = int(min(settings.batch_size, len(tr)))
     n_batches = max(len(tr) // bs, 1)
     rng = np.random.default_rng([int(seed), 0xF11])
-    best, best_val, since = f32, np.inf, 0
+    stopper: EarlyStopping[LatentFlow] = EarlyStopping(settings.patience, min_delta=1e-4)
     for ep in tqdm(range(settings.max_epochs), desc="latent flow", mininterval=5.0):
         order = jnp.asarray(rng.permutation(len(tr))[: n_batches * bs].reshape(n_batches, bs))
         f32, state, tl, vl = epoch(f32, state, order)
         tl, vl = float(tl), float(vl)
         if not (np.isfinite(tl) and np.isfinite(vl)):
             raise FloatingPointError(f"latent flow training diverged at epoch {ep + 1}")
-        if vl < best_val - 1e-4:
-            best, best_val, since = f32, vl, 0
-        else:
-            since += 1
+        stop = stopper.update(vl, lambda m=f32: m)  # a pytree: immutable, kept as is
         if (ep + 1) % 10 == 0:
             log.info("flow epoch %d: train -log p %.4f, held-out %.4f", ep + 1, tl, vl)
-        if since >= settings.patience:
+        if stop:
             break
-    log.info("latent flow: %d epochs, best held-out mean log p %.4f", ep + 1, -best_val)
-    return cast_floats(best, jnp.float64)
+    log.info("latent flow: %d epochs, best held-out mean log p %.4f", stopper.epochs,
+             -stopper.best_loss)
+    assert stopper.best_state is not None
+    return cast_floats(stopper.best_state, jnp.float64)

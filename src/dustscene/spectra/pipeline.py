@@ -21,7 +21,7 @@ from .flow import FlowSettings
 from .io import load_spectrum_prior, save_spectrum_prior
 from .outliers import injected_outliers, rank_percentile, score_spectra
 from .prior import band_shape, filter_weights, fit_latents_to_photometry
-from .train import TrainSettings, train_prior
+from .train import SpectrumTrainSettings, train_spectrum_prior
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +32,9 @@ def grid_from_config(cfg: Mapping[str, Any]) -> SpectrumGrid:
                         int(cfg["n_wave"]), float(cfg["redshift"][0]), float(cfg["redshift"][1]))
 
 
-def settings_from_config(cfg: Mapping[str, Any]) -> TrainSettings:
-    """TrainSettings from the config's `spectra` block."""
-    return TrainSettings(
+def settings_from_config(cfg: Mapping[str, Any]) -> SpectrumTrainSettings:
+    """SpectrumTrainSettings from the config's `spectra` block."""
+    return SpectrumTrainSettings(
         n_latent=int(cfg["n_latent"]), width=int(cfg["width"]), depth=int(cfg["depth"]),
         steps=int(cfg["steps"]), batch_size=int(cfg["batch_size"]),
         learning_rate=float(cfg["learning_rate"]), n_components=int(cfg["n_components"]),
@@ -64,11 +64,11 @@ def run_training(
     loss_figures: Sequence[str | Path],
     *,
     seed: int,
-    settings: TrainSettings,
+    settings: SpectrumTrainSettings,
 ) -> dict[str, Any]:
     """Train on the merged set, write weights + JSON manifest and the loss figure."""
     data = load_spectra(train_path)
-    tp = train_prior(data, settings, seed=seed)
+    tp = train_spectrum_prior(data, settings, seed=seed)
     metrics = heldout_metrics(tp.model, tp.density, data, tp.val_idx)
     log.info("held-out: %s (%.1f s)", metrics, tp.seconds)
     meta = {

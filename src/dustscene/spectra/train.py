@@ -15,6 +15,7 @@ import optax
 from tqdm import tqdm
 
 from dustscene._jax import cast_floats
+from dustscene.training import seeded_permutation, split_permutation
 
 from .data import SpectraSet
 from .density import LatentDensity, fit_gmm
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
-class TrainSettings:
+class SpectrumTrainSettings:
     """Architecture and optimiser knobs (all land in the model's JSON manifest)."""
 
     n_latent: int = 6
@@ -45,12 +46,13 @@ class TrainSettings:
 
 
 def split(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(train, held-out) index arrays: a seeded permutation, the last `fraction` held out."""
-    perm = np.random.default_rng([int(seed), 0x5A1]).permutation(n)
-    n_val = max(1, int(round(fraction * n)))
-    if n - n_val < 2:
-        raise ValueError(f"training set of {n} spectra is too small to hold out {n_val}")
-    return np.sort(perm[: n - n_val]), np.sort(perm[n - n_val :])
+    """(train, held-out) sorted index arrays of the spectrum training set (seeded).
+
+    The held-out rows are the tail of the stream's permutation (reversed here for the shared
+    head-held-out rule), so the held-out set is the one saved spectrum priors were scored on."""
+    perm = seeded_permutation(n, seed=seed, stream=0x5A1)[::-1]
+    tr, va = split_permutation(perm, fraction, what="spectra")
+    return np.sort(tr), np.sort(va)
 
 
 @dataclasses.dataclass
@@ -81,7 +83,9 @@ def encode_all(model: SpectrumAutoencoder, obs: np.ndarray, z: np.ndarray) -> np
     return np.concatenate([np.asarray(p) for p in parts])
 
 
-def train_prior(data: SpectraSet, settings: TrainSettings, *, seed: int) -> TrainedPrior:
+def train_spectrum_prior(
+    data: SpectraSet, settings: SpectrumTrainSettings, *, seed: int
+) -> TrainedPrior:
     """Fit the autoencoder to `data` (float32) and the latent density to its training latents.
 
     Both densities are fitted (the GMM costs ~1 s) and their mean log p on the held-out
@@ -115,6 +119,8 @@ def train_prior(data: SpectraSet, settings: TrainSettings, *, seed: int) -> Trai
     val_ivar = jnp.asarray(data.ivar[va], f32)
     val_z = jnp.asarray(data.redshift[va], f32)
     val_fn = eqx.filter_jit(chi2_per_pixel)
+    # a fixed cosine schedule: the held-out chi2 is recorded for the loss figure, not used to stop
+    # early or pick a step (stopping would change which spectrum prior is trained)
     rng = np.random.default_rng([int(seed), 0xBA7C])
     n_tr = len(tr)
     bs = min(settings.batch_size, n_tr)
