@@ -72,7 +72,7 @@ def workflow_size_prior(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN2
         simulate_spectra_shard,
         train_spectrum_prior,
     )
-    from dustscene.spectra.pipeline import grid_from_config, settings_from_config
+    from dustscene.spectra.config import grid_from_config, settings_from_config
 
     root = Path(__file__).resolve().parents[2]
     full = load_workflow_config(load_yaml(root / "config" / "config.yaml"), root).config

@@ -19,7 +19,7 @@ from dustscene.spectra import (
     score_spectra,
 )
 from dustscene.spectra.data import observe
-from dustscene.spectra.pipeline import heldout_metrics, reference_scores
+from dustscene.spectra.scoring import heldout_metrics, reference_scores
 from dustscene.spectra.train import encode_all
 
 

@@ -13,7 +13,7 @@ from dustscene.scene.spectrum import filter_curves
 from dustscene.sed import load_filters, load_ssp_table, photometry, rest_spectrum, sample_prior
 from dustscene.sed.photometry import interp_log_grid
 from dustscene.spectra import LatentPrior, LatentSpectrum, SpectrumGrid
-from dustscene.spectra.prior import band_shape, check_coverage, filter_weights
+from dustscene.spectra.bands import band_shape, check_coverage, filter_weights
 
 
 def test_band_shape_matches_sed_photometry(spectra_ssp):

@@ -18,9 +18,10 @@ from dustscene.inference.fit import FitSettings, fit
 from dustscene.scene import Component, Observation, Scene, SersicMorphology
 from dustscene.scene.spectrum import FreeSpectrum, filter_curves
 from dustscene.scene.synthetic import make_frame, observed_psf
+from dustscene.spectra.bands import band_shape, filter_weights
 from dustscene.spectra.density import LatentDensity
 from dustscene.spectra.network import SpectrumAutoencoder
-from dustscene.spectra.prior import LatentSpectrum, band_shape, filter_weights
+from dustscene.spectra.scene_spectrum import LatentSpectrum
 
 BANDS = ("g", "r", "i", "z", "y")
 

@@ -6,7 +6,7 @@ import h5py
 import numpy as np
 import pytest
 
-from dustscene.spectra.pipeline import _truth_fluxes
+from dustscene.spectra.inputs import truth_fluxes
 
 BANDS = ["g", "r", "i", "z", "y"]
 
@@ -25,7 +25,7 @@ def _mock(path, bands=BANDS, bulge_flux=(1.0, 2.0, 3.0, 3.5, 4.0)):
 
 
 def test_truth_fluxes_dustfree_and_attenuated(tmp_path):
-    rows = _truth_fluxes(_mock(tmp_path / "m.h5"), BANDS)
+    rows = truth_fluxes(_mock(tmp_path / "m.h5"), BANDS)
     assert [(c, k) for c, k, _ in rows] == [("bulge", "dustfree"), ("bulge", "attenuated"),
                                             ("disk", "dustfree"), ("disk", "attenuated")]
     np.testing.assert_allclose(rows[0][2], [1, 2, 3, 3.5, 4])
@@ -34,9 +34,9 @@ def test_truth_fluxes_dustfree_and_attenuated(tmp_path):
 
 def test_truth_fluxes_refuse_bad_mocks(tmp_path):
     with pytest.raises(ValueError, match="other.h5.*bands"):
-        _truth_fluxes(_mock(tmp_path / "other.h5", bands=["g", "r", "i", "z", "N"]), BANDS)
+        truth_fluxes(_mock(tmp_path / "other.h5", bands=["g", "r", "i", "z", "N"]), BANDS)
     with pytest.raises(ValueError, match="neg.h5.*positive"):
-        _truth_fluxes(_mock(tmp_path / "neg.h5", bulge_flux=(1.0, -2.0, 3.0, 3.5, 4.0)), BANDS)
+        truth_fluxes(_mock(tmp_path / "neg.h5", bulge_flux=(1.0, -2.0, 3.0, 3.5, 4.0)), BANDS)
     (tmp_path / "junk.h5").write_bytes(b"junk")
     with pytest.raises(ValueError, match="junk.h5"):
-        _truth_fluxes(tmp_path / "junk.h5", BANDS)
+        truth_fluxes(tmp_path / "junk.h5", BANDS)

@@ -7,8 +7,8 @@ sm = snakemake  # noqa: F821  (injected by Snakemake)
 configure_jax(threads=sm.threads)
 log = setup_script_logging(sm.log[0])
 
+from dustscene.spectra.config import grid_from_config  # noqa: E402
 from dustscene.spectra.data import simulate_spectra_shard  # noqa: E402
-from dustscene.spectra.pipeline import grid_from_config  # noqa: E402
 
 p = sm.params
 simulate_spectra_shard(sm.input.ssp, sm.output[0], seed=p.seed, shard=p.shard, n=p.n,

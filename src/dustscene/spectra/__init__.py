@@ -18,8 +18,8 @@ from .network import SpectrumAutoencoder as SpectrumAutoencoder
 from .outliers import injected_outliers as injected_outliers
 from .outliers import rank_percentile as rank_percentile
 from .outliers import score_spectra as score_spectra
-from .prior import LatentPrior as LatentPrior
-from .prior import LatentSpectrum as LatentSpectrum
-from .prior import fit_latents_to_photometry as fit_latents_to_photometry
+from .photometry_fit import fit_latents_to_photometry as fit_latents_to_photometry
+from .scene_spectrum import LatentPrior as LatentPrior
+from .scene_spectrum import LatentSpectrum as LatentSpectrum
 from .train import SpectrumTrainSettings as SpectrumTrainSettings
 from .train import train_spectrum_prior as train_spectrum_prior
