@@ -38,7 +38,8 @@ def heldout_metrics(
 
 
 def reference_scores(model: SpectrumAutoencoder, density: LatentDensity, held: SpectraSet,
-                     snr: float, rng: np.random.Generator, *, refine_steps: int = 0):
+                     snr: float, rng: np.random.Generator, *,
+                     refine_steps: int = 0) -> dict[str, np.ndarray]:
     """Scores of held-out noiseless spectra re-observed at per-pixel S/N `snr`: the reference
     distribution an injected outlier at the same S/N is ranked in (log p is only comparable at
     equal noise)."""
