@@ -8,7 +8,7 @@ import numpy as np
 
 from dustscene.inference import FitSettings, fit, fit_batch
 from dustscene.inference.fit import gauss_newton_scale
-from dustscene.scene import Observation, constrained_vector, from_vector, to_vector
+from dustscene.scene import Observation, from_vector, to_vector
 from dustscene.scene.synthetic import SIGMA, dusty_galaxy, make_frame, noiseless_observation
 
 
@@ -59,12 +59,12 @@ def test_fit_batch_map_equals_one_fit_per_scene():
         print("steps map", int(r.n_steps), "single", int(single.n_steps))
         np.testing.assert_allclose(float(r.loss), float(single.loss), rtol=1e-6)
         if not (bool(r.converged) and bool(single.converged)):
-            continue  # a flat (dust-flux degenerate) valley: equal losses, parameters may drift
+            continue
         converged += 1
+        # a uniform screen and free fluxes share a flat valley (the fluxes absorb a constant
+        # E(B-V)): the parameters may sit anywhere along it, the model images may not
         np.testing.assert_allclose(
-            np.asarray(constrained_vector(r.scene)),
-            np.asarray(constrained_vector(single.scene)),
-            rtol=1e-3,
-            atol=1e-4,
+            np.asarray(obs.render(r.scene)), np.asarray(obs.render(single.scene)),
+            rtol=1e-4, atol=1e-3 * float(np.max(np.asarray(obs.render(single.scene)))),
         )
     assert converged >= 1
