@@ -52,7 +52,10 @@ DEFAULTS: dict[str, Any] = {
     "rtol": 1e-9,
     "atol": 1e-6,
     "laplace": True,
-    "laplace_max_dense": 600,  # above: Gauss-Newton diagonal (conditional) sigmas
+    "laplace_max_dense": 600,  # up to: marginal sigmas from the full Hessian
+    # up to: marginal sigmas from the Gauss-Newton precision (J^T W J + prior Hessian); above:
+    # Gauss-Newton diagonal (conditional) sigmas, which omit the dust map's trade with the light
+    "laplace_max_gauss_newton": 3000,
     "hmc": False,
     "hmc_warmup": 300,
     "hmc_samples": 300,

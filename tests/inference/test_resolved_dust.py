@@ -9,6 +9,7 @@ import pytest
 
 from dustscene.inference.dustfisher import dust_fisher_maps
 from dustscene.inference.fit import FitSettings, fit
+from dustscene.inference.laplace import laplace
 from dustscene.scene import (
     Component,
     Dust,
@@ -105,3 +106,20 @@ def test_no_dust_fisher_maps_without_a_resolved_map():
 
     assert dust_fisher_maps(scene, obs, to_vector(scene)) is None
     jax.clear_caches()
+
+
+def test_marginal_dust_sigma_is_wider_than_the_conditional_one(lane_fit):
+    """(H^-1)_jj >= 1 / H_jj for a positive definite H: a node's trade with the galaxy's light and
+    with its neighbours widens its E(B-V) sigma. (The two differ slightly besides: the marginal
+    takes the prior's curvature in the fit's log coordinates, the conditional in E(B-V).)"""
+    _, template, obs, result = lane_fit
+    cond = dust_fisher_maps(template, obs, result.u)
+    lap = laplace(template, obs, result.u, max_dense=0, max_gauss_newton=10**6)
+    assert lap.method == "gauss_newton_marginal"
+    marg = dust_fisher_maps(template, obs, result.u, lap.hessian_diag, lap.sigma_u)
+    on = np.isfinite(cond.ebv_sigma)
+    assert on.sum() > 100
+    ratio = marg.ebv_sigma[on] / cond.ebv_sigma[on]
+    assert ratio.min() > 0.75 and np.median(ratio) > 2.0, (ratio.min(), np.median(ratio))
+    # the Fisher diagonals (the hallucination score) do not depend on how sigma was computed
+    np.testing.assert_allclose(marg.rho[on], cond.rho[on], rtol=1e-6)

@@ -50,11 +50,15 @@ def dust_fisher_maps(
     observation: Observation,
     u: Float[Array, " n"],
     gn_diagonal: Float[ArrayLike, " n"] | None = None,
+    sigma_u: Float[ArrayLike, " n"] | None = None,
 ) -> DustFisherMaps | None:
     """The maps of `DustFisherMaps` at the fit `u` of `template`; None without a resolved dust
     map. `gn_diagonal`: diag(J^T W J) of every parameter when already computed (a Gauss-Newton
-    Laplace), else the nodes' entries are computed here. Where several sources' maps overlap,
-    each pixel takes the source with most dust-free light there."""
+    Laplace), else the nodes' entries are computed here. `sigma_u`: marginal sigmas of every
+    parameter in unconstrained space (`laplace` with `max_gauss_newton`); then the E(B-V) sigma
+    is the nodes' marginal one, which includes the map's trade with the stellar light, instead
+    of the conditional (F_P + F_L)^-1/2. Where several sources' maps overlap, each pixel takes
+    the source with most dust-free light there."""
     fitted = from_vector(template, u)
     maps = _node_maps(fitted)
     if not maps:
@@ -81,7 +85,11 @@ def dust_fisher_maps(
         # u = log(E) / step: dE/du = E step, so F_L(E) = F_L(u) / (E step)^2
         f_l = (diag_u / (e * step) ** 2).reshape(nmap.nodes.value.shape)
         f_p = nmap.nodes.prior.precision_diagonal()
-        sigma = 1.0 / np.sqrt(f_p + f_l)
+        if sigma_u is None:
+            sigma = 1.0 / np.sqrt(f_p + f_l)
+        else:
+            sig = np.asarray(sigma_u)[start : start + n] * np.abs(e * step)
+            sigma = sig.reshape(nmap.nodes.value.shape)
         light = np.asarray(jnp.sum(fitted.components[ci](frame, dust=False), axis=0))
         take = nmap.footprint(frame) & (light > best)
         best = np.where(take, light, best)

@@ -181,13 +181,15 @@ def run_fit_file(
     )
     sigma, method, lap = None, "none", None
     if cfg["laplace"]:
-        lap = laplace(scene, obs, result.u, max_dense=cfg["laplace_max_dense"])
+        lap = laplace(scene, obs, result.u, max_dense=cfg["laplace_max_dense"],
+                      max_gauss_newton=cfg["laplace_max_gauss_newton"])
         sigma, method = np.asarray(lap.sigma), lap.method
     maps = None
     if cfg["dust"] == "resolved":
         # a Gauss-Newton Laplace already holds the likelihood's Fisher diagonal: reuse it
-        gn = lap.hessian_diag if lap is not None and lap.method == "gauss_newton_diagonal" else None
-        maps = dust_fisher_maps(scene, obs, result.u, gn)
+        gauss_newton = lap is not None and lap.method.startswith("gauss_newton")
+        gn = lap.hessian_diag if gauss_newton else None
+        maps = dust_fisher_maps(scene, obs, result.u, gn, None if lap is None else lap.sigma_u)
     product = fit_product(scene, obs, result, sigma, maps)
     if cfg["hmc"]:
         from .sample import prior_parameters, sample
