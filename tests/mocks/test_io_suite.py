@@ -8,8 +8,8 @@ import h5py
 import numpy as np
 import pytest
 
+from dustscene.io.mockfile import MockFileError, read_mock
 from dustscene.mocks import default_suite, draw_scene_params, make_scene, read_scene, write_scene
-from dustscene.mocks.io import MockFileError, read_mock
 from dustscene.mocks.suite import validate_suite
 
 CONTRACT = [

@@ -128,7 +128,7 @@ def _read_fits(path: Path) -> dict:
 
 def _read_h5(path: Path) -> dict:
     """A mock scene file as an observation, through the mock layout's one reader."""
-    from dustscene.mocks.io import MockFileError, read_mock  # mocks.io imports this module
+    from .mockfile import MockFileError, read_mock  # mockfile imports this module
 
     try:
         parts = read_mock(

@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from dustscene.io.figure import save_figure
-from dustscene.mocks.io import read_mock
+from dustscene.io.mockfile import read_mock
 
 GALLERY_DATASETS = ("truth/dustfree", "truth/attenuated", "truth/ebv_effective")
 

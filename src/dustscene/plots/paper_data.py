@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from ..io.atomic import atomic_path, write_json_atomic
 from ..io.fitfile import read_fit
-from ..mocks.io import MockParts, read_mock
+from ..io.mockfile import MockParts, read_mock
 
 SNR_MIN = 5.0  # dust statistics over pixels with i-band S/N > 5 (validation.observable.SNR_MIN)
 

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 from numpy.typing import NDArray
 
-from dustscene.mocks.io import MockFileError, read_mock
+from dustscene.io.mockfile import MockFileError, read_mock
 from dustscene.sed import SEDParams
 
 from .parameters import params_to_theta

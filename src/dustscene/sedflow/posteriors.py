@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from dustscene.io.atomic import atomic_path, json_safe, write_json_atomic
-from dustscene.mocks.io import read_mock
+from dustscene.io.mockfile import read_mock
 
 from .components import fitted_component_photometry, match_to_truth, with_floor
 from .ensemble import Flag, FlowEnsemble

@@ -10,7 +10,7 @@ import numpy as np
 from jaxtyping import Float
 
 from dustscene.io.fitfile import read_fit
-from dustscene.mocks.io import read_mock
+from dustscene.io.mockfile import read_mock
 
 TRUTH_COMPONENTS = ("bulge", "disk", "clumps")
 

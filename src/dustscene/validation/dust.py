@@ -14,8 +14,8 @@ from numpy.typing import NDArray
 
 from dustscene.io.atomic import json_safe
 from dustscene.io.fitfile import read_fit
+from dustscene.io.mockfile import read_mock
 from dustscene.io.observations import band_names
-from dustscene.mocks.io import read_mock
 
 from . import observable as obs
 from .failures import CHI2_FAILURE, likely_cause
