@@ -9,7 +9,7 @@ import pytest
 
 from dustscene.hallucination import auc
 from dustscene.hallucination.analysis import (
-    FitSettings,
+    HallucinationSettings,
     half_light_radius_pixels,
     masked_half,
     observation,
@@ -17,7 +17,7 @@ from dustscene.hallucination.analysis import (
 from dustscene.hallucination.compute import most_resolved
 from dustscene.priors import (
     ScorePrior,
-    TrainSettings,
+    ScoreTrainSettings,
     cosine_similarity,
     fit_map,
     initial_source,
@@ -53,7 +53,7 @@ def test_most_resolved_picks_the_largest_galaxy() -> None:
 @pytest.fixture(scope="module")
 def trained():
     stamps = training_stamps(600, 32, seed=8)
-    settings = TrainSettings(steps=500, batch=32, width=12)
+    settings = ScoreTrainSettings(steps=500, batch=32, width=12)
     res = train_score_model(stamps[:560], settings, key=jax.random.key(0), progress=False)
     return res.model, stamps[560:]
 
@@ -73,7 +73,7 @@ def _masked_half(prior: ScorePrior, seed: int, redshift_range: tuple[float, floa
         observed_psf(),
         "grizy",
         prior,
-        FitSettings(steps=300),
+        HallucinationSettings(steps=300),
         key=jax.random.key(1),
         peak_snr=200.0,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax
 import pytest
 
-from dustscene.priors import TrainSettings, train_score_model, training_stamps
+from dustscene.priors import ScoreTrainSettings, train_score_model, training_stamps
 
 
 @pytest.fixture(scope="session")
@@ -15,6 +15,6 @@ def tiny_stamps():
 
 @pytest.fixture(scope="session")
 def tiny_model(tiny_stamps):
-    settings = TrainSettings(steps=150, batch=16, lr=3e-3, width=8)
+    settings = ScoreTrainSettings(steps=150, batch=16, lr=3e-3, width=8)
     res = train_score_model(tiny_stamps[:128], settings, key=jax.random.key(0), progress=False)
     return res

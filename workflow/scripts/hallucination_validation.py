@@ -8,26 +8,16 @@ configure_jax(threads=sm.threads)  # float64: Fisher diagonals span many decades
 
 from pathlib import Path  # noqa: E402
 
-import h5py  # noqa: E402
-
-from dustscene.hallucination.analysis import FitSettings  # noqa: E402
+from dustscene.hallucination.analysis import prior_and_settings  # noqa: E402
 from dustscene.hallucination.compute import most_resolved, validation_summary  # noqa: E402
-from dustscene.hallucination.store import write_validation  # noqa: E402
+from dustscene.hallucination.store import read_auc, write_validation  # noqa: E402
 from dustscene.io.logs import setup_script_logging  # noqa: E402
 from dustscene.mocks import read_scene  # noqa: E402
-from dustscene.priors import ScorePrior, load_score_model  # noqa: E402
 
 log = setup_script_logging(sm.log[0])
 h = dict(sm.params.hallucination)
-net, _ = load_score_model(sm.input.model)
-prior = ScorePrior(net, temperature=float(h["temperature"]))
-settings = FitSettings(
-    steps=int(h["fit_steps"]), lr=float(h["fit_lr"]), n_probes=int(h["n_probes"])
-)
-aucs = []
-for path in sm.input.maps:
-    with h5py.File(path, "r") as f:
-        aucs.append(float(f.attrs["auc_large_error"]))
+prior, settings = prior_and_settings(h, sm.input.model)
+aucs = [read_auc(path) for path in sm.input.maps]
 mocks = [read_scene(p) for p in sm.input.mocks]
 pick = most_resolved(mocks)
 log.info("masked-half test on %s (best resolved of %d)", sm.input.mocks[pick], len(mocks))

@@ -8,11 +8,13 @@ a bright galaxy; a sound prior-plus-likelihood reports the masked half as prior-
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import jax
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from dustscene.priors.io import load_score_model
 from dustscene.priors.map_fit import PixelSource, fit_map, initial_source, render
 from dustscene.priors.prior import ScorePrior
 from dustscene.scene import Frame, Observation, model_psf_sigma
@@ -22,12 +24,24 @@ from .score import HallucinationMaps, auc
 
 
 @dataclass(frozen=True)
-class FitSettings:
+class HallucinationSettings:
     """Prior MAP fit and probe settings."""
 
     steps: int = 400
     lr: float = 0.01
     n_probes: int = 100
+
+
+def prior_and_settings(
+    block: dict, model_path: str | Path
+) -> tuple[ScorePrior, HallucinationSettings]:
+    """The score prior at the configured temperature and the fit/probe settings, from the
+    workflow's `hallucination` config block and the trained model file."""
+    net, _ = load_score_model(model_path)
+    prior = ScorePrior(net, temperature=float(block["temperature"]))
+    return prior, HallucinationSettings(
+        steps=int(block["fit_steps"]), lr=float(block["fit_lr"]), n_probes=int(block["n_probes"])
+    )
 
 
 def observation(
@@ -60,7 +74,7 @@ def hallucination_maps(
 def fit_and_score(
     obs: Observation,
     prior: ScorePrior,
-    settings: FitSettings,
+    settings: HallucinationSettings,
     *,
     key: PRNGKeyArray,
     tau: Float[Array, "band y x"] | None = None,
@@ -98,7 +112,7 @@ def masked_half(
     psf: Float[np.ndarray, "band ky kx"],
     bands: tuple[str, ...] | list[str],
     prior: ScorePrior,
-    settings: FitSettings,
+    settings: HallucinationSettings,
     *,
     key: PRNGKeyArray,
     peak_snr: float = 200.0,

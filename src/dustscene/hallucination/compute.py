@@ -15,7 +15,7 @@ from dustscene.priors.prior import ScorePrior
 from dustscene.sed.dust import MAG_PER_TAU
 
 from .analysis import (
-    FitSettings,
+    HallucinationSettings,
     fit_and_score,
     half_light_radius_pixels,
     large_error_auc,
@@ -34,7 +34,7 @@ def scene_hallucination(
     mock: MockScene,
     ebv: np.ndarray | None,
     prior: ScorePrior,
-    settings: FitSettings,
+    settings: HallucinationSettings,
     *,
     seed: int,
     on_source_frac: float = 0.02,
@@ -85,7 +85,7 @@ def most_resolved(mocks: list[MockScene]) -> int:
 def validation_summary(
     mock: MockScene,
     prior: ScorePrior,
-    settings: FitSettings,
+    settings: HallucinationSettings,
     aucs: list[float],
     *,
     seed: int,

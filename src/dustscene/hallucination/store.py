@@ -31,3 +31,9 @@ def write_hallucination(path: str | Path, result: dict[str, Any]) -> None:
 def write_validation(path: str | Path, summary: dict[str, Any]) -> None:
     """Strict JSON: an undefined statistic (NaN AUC with one class empty) is written as null."""
     write_json_atomic(path, json_safe(summary))
+
+
+def read_auc(path: str | Path) -> float:
+    """The AUC of rho over the large-error pixels (attr `auc_large_error`) of a maps file."""
+    with h5py.File(path, "r") as f:
+        return float(f.attrs["auc_large_error"])

@@ -19,7 +19,7 @@ from .prior import with_score_prior as with_score_prior
 from .stamps import render_stamp as render_stamp
 from .stamps import stamps_sha256 as stamps_sha256
 from .stamps import training_stamps as training_stamps
+from .train import ScoreTrainSettings as ScoreTrainSettings
 from .train import TrainResult as TrainResult
-from .train import TrainSettings as TrainSettings
 from .train import dsm_loss as dsm_loss
 from .train import train_score_model as train_score_model

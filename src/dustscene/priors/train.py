@@ -30,10 +30,6 @@ class ScoreTrainSettings:
     dtype: str = "float32"  # training precision, also under jax_enable_x64 (2x faster on CPU)
 
 
-# The old name, kept while dustscene.priors re-exports it (tests/priors, tests/hallucination).
-TrainSettings = ScoreTrainSettings
-
-
 @dataclass
 class TrainResult:
     """The trained network, its loss per step and the wall time."""
