@@ -1,7 +1,10 @@
 """Calibration of amortized posteriors on held-out simulations: SBC, expected coverage, TARP, C2ST.
 
 Samples come from `FlowEnsemble.sample` (bounded time); the rank statistics and tests are sbi's
-(pinned 0.27.0: `_run_sbc`, `check_sbc`, `_run_tarp`, `check_tarp`, `c2st`).
+(pinned 0.27.0: `_run_sbc`, `check_sbc`, `_run_tarp`, `check_tarp`, `c2st`). The two private
+ones are unavoidable: sbi's public `run_sbc` / `run_tarp` draw from an sbi posterior object,
+while these take the samples already drawn by the ensemble's batched sampler; the pin keeps
+their signatures from moving unannounced.
 """
 
 from __future__ import annotations

@@ -180,7 +180,7 @@ def _train_sbi(
         stop_after_epochs=config.stop_after_epochs, max_num_epochs=config.max_epochs,
         clip_max_norm=config.clip_max_norm,
     )
-    s = inference._summary  # sbi 0.27 keeps the per-epoch curves here
+    s = inference.summary  # sbi's per-epoch curves
     return net, {
         "epochs": int(s["epochs_trained"][-1]),
         "best_validation_loss": float(s["best_validation_loss"][-1]),
