@@ -105,7 +105,8 @@ def test_hsc_cosmos_35_chi2(hsc_cutout_path, tmp_path):
     fitted = read_fit(out)
     assert fitted["model/observed"].shape == (5, 58, 48)
     assert attrs["chi2_per_dof"] <= 1.2, attrs["chi2_per_dof"]
-    assert attrs["laplace_method"] == "gauss_newton_diagonal"
+    # at most laplace_max_gauss_newton parameters: marginal Gauss-Newton sigmas
+    assert attrs["laplace_method"] == "gauss_newton_marginal"
     # the resolved dust map, its sigma and its hallucination score, on the map's footprint
     rho = fitted["dust/rho"]
     on = np.isfinite(rho)
