@@ -74,6 +74,9 @@ def _sample_site(name: str, p: Parameter) -> Array:
     return v
 
 
+DENSE_MASS_MAX = 200  # sampled values up to which NUTS adapts a dense mass matrix
+
+
 def sample(
     scene: Scene,
     observation: Observation,
@@ -82,11 +85,18 @@ def sample(
     num_warmup: int = 300,
     num_samples: int = 300,
     num_chains: int = 2,
+    dense_mass: bool | None = None,
 ) -> SampleResult:
-    """Run NUTS on the prior-carrying parameters of `scene` (best fit elsewhere)."""
+    """Run NUTS on the prior-carrying parameters of `scene` (best fit elsewhere).
+
+    `dense_mass` None: a dense mass matrix up to DENSE_MASS_MAX sampled values (the fluxes and a
+    screen's E(B-V) share a correlated valley that a diagonal mass matrix crosses slowly), a
+    diagonal one above (its n^2 cost)."""
     params = prior_parameters(scene)
     if not params:
         raise ValueError("no free parameter carries a prior: nothing to sample")
+    if dense_mass is None:
+        dense_mass = sum(int(np.size(p.value)) for p in params.values()) <= DENSE_MASS_MAX
 
     def model():
         vals = {name: _sample_site(name, p) for name, p in params.items()}
@@ -94,7 +104,8 @@ def sample(
 
     init = {name: jnp.asarray(p.value) for name, p in params.items()}
     mcmc = MCMC(
-        NUTS(model, init_strategy=numpyro.infer.init_to_value(values=init)),
+        NUTS(model, init_strategy=numpyro.infer.init_to_value(values=init),
+             dense_mass=dense_mass),
         num_warmup=num_warmup,
         num_samples=num_samples,
         num_chains=num_chains,
