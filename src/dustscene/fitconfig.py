@@ -9,11 +9,14 @@ DEFAULTS: dict[str, Any] = {
     "bulge_fraction": 0.4,  # bulge_disk: initial bulge share of each source's flux
     "free_part": False,  # bulge_disk: a third part of free pixels (arms, clumps), own spectrum
     "free_part_fraction": 0.1,  # its initial share of the flux
+    # free part behind its own uniform E(B-V) too: birth clouds of young stars (needs dust)
+    "birth_clouds": False,
     "halo_snr": 0.0,  # free/wavelet: sources with peak S/N above this get a Sersic halo part
     "halo_fraction": 0.3,  # initial halo share of the flux
     "spectrum": "free",  # free | blackbody | sed (dust-free SED model, needs z) | latent
     "ssp_table": None,  # sed: path of the SSP table (.h5); the workflow sets it
-    "population": None,  # sed + bulge_disk: a mock suite YAML whose sed block is the prior
+    "population": None,  # sed + bulge_disk: a mock suite (YAML path or dict); its sed block is
+    # the prior (the workflow's `population: suite` passes the configured mock suite)
     "spectrum_prior": None,  # latent: path of the trained prior (.eqx); the workflow sets it
     "point_sources": [],  # catalog/detection indices modelled as PSF-shaped sources
     "dust": "none",  # none | smooth | free | wavelet | resolved

@@ -78,6 +78,22 @@ def test_bulge_disk_scene_shares_centre_and_dust():
     assert sum(n.endswith("ebv.amplitude") for n in names) == 1
 
 
+def test_birth_clouds_put_a_screen_on_the_free_part_alone():
+    cfg = resolve_config({"morphology": "bulge_disk", "free_part": True, "dust": "resolved",
+                          "birth_clouds": True})
+    scene, _ = build_scene(_bulge_disk_data(), cfg)
+    (src,) = scene.components
+    assert [d is None for d in src.part_dust] == [True, True, False]
+    # the clouds use the source screen's law; they are one more parameter, E(B-V)_bc
+    np.testing.assert_allclose(np.asarray(src.part_dust[2].opacity()),
+                               np.asarray(src.dust.opacity()))
+    names = [n for n, _ in free_parameters(scene)]
+    assert sum("part_dust" in n for n in names) == 1
+    for bad in ({"dust": "none"}, {"free_part": False}, {"morphology": "sersic"}):
+        with np.testing.assert_raises_regex(ValueError, "birth_clouds"):
+            resolve_config({**cfg, **bad, "birth_clouds": True})
+
+
 def test_bulge_disk_ebv_recovered_with_known_spectra():
     """A uniform screen E(B-V) = 0.3 in front of a bulge + disk whose band fluxes are known (fixed
     at the truth: with free spectra a screen is exactly degenerate with them, Laplace sigma

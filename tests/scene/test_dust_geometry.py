@@ -79,3 +79,48 @@ def test_ebv_map_is_the_effective_least_squares_screen(covering):
         np.testing.assert_allclose(np.asarray(ebv), np.asarray(comp.dust.map(frame)), rtol=1e-9)
     else:  # partial covering reddens less than its column
         assert float(jnp.max(ebv)) < float(jnp.max(comp.dust.map(frame)))
+
+
+def _clumpy_source(ebv_ism: float, ebv_bc: float | None):
+    """A disk and a star-forming part behind one screen, the latter also behind birth clouds."""
+    from dustscene.scene import Source, UniformMap
+
+    frame = make_frame(24)
+    k = band_k("calzetti00", "hsc", frame.bands)[0]
+    screen = Dust.from_law(k, ProfileMap(ebv_ism, (12.0, 12.0), 4.0, 0.8, 0.0))
+    bc = None if ebv_bc is None else (None, Dust.from_law(k, UniformMap(ebv_bc)))
+    disk = SersicMorphology((12.0, 12.0), 1.0, 5.0)
+    clumps = SersicMorphology((9.0, 14.0), 1.0, 1.5)
+    source = Source((FreeSpectrum([1.0, 2, 3, 4, 5]), FreeSpectrum([30.0, 30, 20, 20, 10])),
+                    (disk, clumps), screen, part_dust=bc)
+    return frame, source, k
+
+
+def test_birth_clouds_dim_only_their_part():
+    frame, plain, k = _clumpy_source(0.2, None)
+    _, zero_bc, _ = _clumpy_source(0.2, 1e-12)
+    _, clouded, _ = _clumpy_source(0.2, 0.3)
+    # tau_bc = 0 is the single-screen source; the dust-free light ignores every screen
+    np.testing.assert_allclose(np.asarray(zero_bc(frame)), np.asarray(plain(frame)), rtol=1e-9)
+    np.testing.assert_allclose(np.asarray(clouded(frame, dust=False)),
+                               np.asarray(plain(frame, dust=False)), rtol=1e-12)
+    # the clouds remove exactly the star-forming part's light times (1 - 10^(-0.4 k E_bc))
+    disk_part, sf_part = clouded.parts()
+    lost = np.asarray(plain(frame)) - np.asarray(clouded(frame))
+    expect = (np.asarray(sf_part(frame, dust=False)) * np.asarray(plain.dust.transmission(frame))
+              * (1 - 10 ** (-0.4 * k * 0.3))[:, None, None])
+    np.testing.assert_allclose(lost, expect, rtol=1e-9, atol=1e-12)
+    assert np.all(np.asarray(clouded(frame)) <= np.asarray(plain(frame)) * (1 + 1e-12))
+
+
+def test_ebv_map_counts_the_birth_clouds_where_their_light_is():
+    frame, clouded, k = _clumpy_source(1e-12, 0.3)
+    ebv, calibrated = Scene(frame, (clouded,)).ebv_map()
+    ebv = np.asarray(ebv)
+    sf = np.asarray(clouded.parts()[1](frame, dust=False))[2]
+    disk = np.asarray(clouded.parts()[0](frame, dust=False))[2]
+    assert calibrated
+    # the effective E(B-V) is the least-squares screen of the whole light's attenuation: near
+    # the clouds' 0.3 where the clumps dominate, near zero where the disk does
+    assert ebv[sf > 20 * disk].min() > 0.2
+    assert ebv[disk > 20 * sf].max() < 0.03

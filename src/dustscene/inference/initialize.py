@@ -23,6 +23,7 @@ from dustscene.scene import (
     SersicMorphology,
     Sky,
     Source,
+    UniformMap,
     WaveletMorphology,
     box_around,
     filter_curves,
@@ -198,10 +199,13 @@ def _sed_spectrum_factory(cfg: dict[str, Any], data: Any):
     if cfg["population"]:
         from dustscene.config import load_yaml
 
-        path = cfg["population"]
-        suite = load_yaml(path)
+        # a suite YAML path, or the suite itself (the workflow passes its merged mock suite)
+        pop = cfg["population"]
+        suite = pop if isinstance(pop, dict) else load_yaml(pop)
+        where = "the suite given" if isinstance(pop, dict) else pop
         if not isinstance(suite, dict) or "sed" not in suite:
-            raise ValueError(f"{path}: fit key 'population' needs a mock suite with a 'sed' block")
+            raise ValueError(f"{where}: fit key 'population' needs a mock suite with a 'sed' "
+                             "block")
         sed_block = suite["sed"]
 
     def make(flux, role: str | None = None):
@@ -278,6 +282,16 @@ def _dust(
     k_bands, _ = band_k(cfg["dust_law"], cfg["survey"], data.bands, z)
     covering = float(cfg["covering_init"]) if cfg["dust_geometry"] == "partial" else None
     return Dust.from_law(k_bands, dmap, free=cfg["dust_free_opacity"], covering=covering)
+
+
+def _birth_clouds(dust: Dust | None, cfg: dict[str, Any]) -> Dust:
+    """The free part's own uniform screen, of the source screen's law: the birth clouds around
+    young stars (Charlot & Fall 2000), which dim the star-forming clumps but not the disk
+    around them, so a single screen over all the light cannot draw them."""
+    if dust is None or not dust.calibrated:
+        raise ValueError("fit key 'birth_clouds' needs a law-calibrated source screen ('dust' "
+                         "not none, 'dust_free_opacity' false)")
+    return Dust(np.asarray(dust.s_d.value), UniformMap(float(cfg["ebv_init"])))
 
 
 def build_scene(data: ObservationData, config: dict[str, Any]) -> tuple[Scene, Observation]:
@@ -426,12 +440,16 @@ def build_scene(data: ObservationData, config: dict[str, Any]) -> tuple[Scene, O
                 sup_d = support_mask(det, own, (y0, x0, h, w), cfg)
             dust = _dust(cfg, data, c, (sig_int, q, theta), (y0, x0, h, w), psf_w, sup_d)
         if extra:
+            part_dust = None
+            if cfg["birth_clouds"]:  # resolve_config: only with bulge_disk + free_part
+                part_dust = (None, None, _birth_clouds(dust, cfg))
             comps.append(
                 Source(
                     (spectrum, *(e[0] for e in extra)),
                     (morph, *(e[1] for e in extra)),
                     dust,
                     shared_center=cfg["morphology"] == "bulge_disk",
+                    part_dust=part_dust,
                 )
             )
         else:

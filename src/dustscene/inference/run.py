@@ -55,6 +55,10 @@ def resolve_config(config: dict[str, Any] | None) -> dict[str, Any]:
     for key, valid in (("dust", DUST_MAPS), ("dust_geometry", GEOMETRIES)):
         if cfg[key] not in valid:
             raise ValueError(f"fit config key {key!r}: {cfg[key]!r} is not one of {valid}")
+    if cfg["birth_clouds"] and not (cfg["morphology"] == "bulge_disk" and cfg["free_part"]
+                                    and cfg["dust"] != "none"):
+        raise ValueError("fit config 'birth_clouds' needs 'morphology: bulge_disk' with "
+                         "'free_part' and a 'dust' map: the clouds dim the free part's light")
     if cfg["spectrum"] == "latent" and not cfg["spectrum_prior"]:
         raise ValueError("fit config 'spectrum: latent' needs 'spectrum_prior' (a .eqx path)")
     return cfg

@@ -8,6 +8,7 @@ from .dust import Dust as Dust
 from .dust import law_k as law_k
 from .dustmap import NodeMap as NodeMap
 from .dustmap import SmoothnessPrior as SmoothnessPrior
+from .dustmap import UniformMap as UniformMap
 from .frame import Frame as Frame
 from .frame import model_psf_sigma as model_psf_sigma
 from .morphology import FreeMorphology as FreeMorphology
@@ -56,6 +57,7 @@ __all__ = [
     "Sky",
     "SmoothnessPrior",
     "Source",
+    "UniformMap",
     "WaveletMorphology",
     "box_around",
     "constrained_vector",

@@ -66,16 +66,24 @@ class Source(eqx.Module):
 
     `shared_center`: every part's morphology that has a centre uses the first part's (the others'
     centre parameters are fixed and ignored), so a bulge and a disk cannot drift apart.
+    `part_dust`: per part, None or a screen in front of that part's light only, inside the
+    source's screen: the birth clouds of young stars (Charlot & Fall 2000), which dim a galaxy's
+    star-forming clumps but not the older disk around them.
     """
 
     spectra: tuple
     morphologies: tuple
     dust: Dust | None = None
+    part_dust: tuple = ()
     shared_center: bool = eqx.field(static=True, default=False)
 
-    def __init__(self, spectra, morphologies, dust: Dust | None = None, *, shared_center=False):
+    def __init__(self, spectra, morphologies, dust: Dust | None = None, *, shared_center=False,
+                 part_dust=None):
         import dataclasses
 
+        if part_dust is not None and len(part_dust) != len(spectra):
+            raise ValueError(f"Source: {len(part_dust)} part_dust entries for {len(spectra)} parts")
+        self.part_dust = tuple(part_dust) if part_dust is not None else (None,) * len(spectra)
         morphs = list(morphologies)
         if shared_center:
             for k in range(1, len(morphs)):
@@ -91,7 +99,8 @@ class Source(eqx.Module):
         self.shared_center = bool(shared_center)
 
     def parts(self) -> list[Component]:
-        """Each part as a dust-free Component (centres tied if `shared_center`)."""
+        """Each part as a Component behind its own `part_dust` only, not the source's screen
+        (centres tied if `shared_center`)."""
         morphs = list(self.morphologies)
         if self.shared_center:
             c = morphs[0].center
@@ -99,17 +108,19 @@ class Source(eqx.Module):
                 eqx.tree_at(lambda m: m.center, m, c) if hasattr(m, "center") else m
                 for m in morphs[1:]
             ]
-        return [Component(s, m) for s, m in zip(self.spectra, morphs, strict=True)]
+        return [Component(s, m, d)
+                for s, m, d in zip(self.spectra, morphs, self.part_dust, strict=True)]
 
     def __call__(self, frame: Frame, *, dust: bool = True) -> Float[Array, "band y x"]:
-        cube = render_sum(self.parts(), frame)
+        cube = render_sum(self.parts(), frame, dust=dust)
         if dust and self.dust is not None:
             cube = cube * self.dust.transmission(frame)
         return cube
 
 
 def parts(component: Component | Source) -> list[Component]:
-    """The (spectrum, morphology) parts of a component or source, as dust-free Components."""
+    """The (spectrum, morphology) parts of a component or source, as Components without the
+    source's screen (a part keeps its own `part_dust`; render with dust=False for its light)."""
     if isinstance(component, Source):
         return component.parts()
     return [Component(component.spectrum, component.morphology)]

@@ -146,3 +146,16 @@ class NodeMap(eqx.Module):
         if self.taper is not None:
             box = box * self.taper
         return _place(box, self.origin, frame.shape)
+
+
+class UniformMap(eqx.Module):
+    """One non-negative E(B-V) over the whole frame, e.g. the birth-cloud screen of a source's
+    star-forming part (Charlot & Fall 2000), which dims that part's light alone."""
+
+    level: Parameter
+
+    def __init__(self, level: float, *, prior: dist.Distribution | None = None):
+        self.level = Parameter(float(level), Positive(), step=0.1, prior=prior)
+
+    def __call__(self, frame: Frame) -> Float[Array, "y x"]:
+        return jnp.full(frame.shape, value(self.level))

@@ -56,7 +56,7 @@ class Scene(eqx.Module):
         for comp in dusty:
             if comp.dust.calibrated:
                 k = comp.dust.opacity() * MAG_PER_TAU
-                ebv = jnp.tensordot(k, comp.dust.attenuation(self.frame), 1) / jnp.sum(k * k)
+                ebv = jnp.tensordot(k, _attenuation(comp, self.frame), 1) / jnp.sum(k * k)
             else:
                 ebv = comp.dust.map(self.frame)
             maps.append(ebv)
@@ -67,3 +67,14 @@ class Scene(eqx.Module):
         num = sum(w * m for w, m in zip(weights, maps, strict=True))
         den = sum(weights)
         return jnp.where(den > 0, num / jnp.where(den > 0, den, 1.0), 0.0), calibrated
+
+
+def _attenuation(comp, frame: Frame) -> Float[Array, "band y x"]:
+    """A_b per pixel of a dusty component: its screen's, or, where parts sit behind their own
+    screens too (birth clouds), -2.5 log10(light / dust-free light) of the whole component."""
+    if not any(d is not None for d in getattr(comp, "part_dust", ())):
+        return comp.dust.attenuation(frame)
+    att, free = comp(frame), comp(frame, dust=False)
+    ok = (att > 0) & (free > 0)
+    ratio = jnp.where(ok, att, 1.0) / jnp.where(ok, free, 1.0)
+    return -MAG_PER_TAU * jnp.log(ratio)
