@@ -57,15 +57,20 @@ def fit_settings(wildcards):
         cfg["spectrum_prior"] = SPECTRUM_PRIOR_MODEL
     if cfg.get("spectrum") == "sed":
         cfg["ssp_table"] = SSP_TABLE
+    if cfg.get("population") == "suite":
+        # the simulations' prior is the prior of the fit that inverts them: the merged suite
+        cfg["population"] = SUITE
     return cfg
 
 
 def fit_spectrum_prior(wildcards):
     """The files a scene's spectra need: the spectrum prior (`spectrum: latent`) or the SSP
-    table (`spectrum: sed`), else none."""
-    spectrum = fit_settings(wildcards).get("spectrum")
+    table and a population suite file (`spectrum: sed`), else none."""
+    cfg = fit_settings(wildcards)
+    spectrum = cfg.get("spectrum")
     if spectrum == "latent":
         return [SPECTRUM_PRIOR_MODEL, SPECTRUM_PRIOR_MODEL.replace(".eqx", ".json")]
     if spectrum == "sed":
-        return [SSP_TABLE]
+        pop = cfg.get("population")
+        return [SSP_TABLE] + ([pop] if isinstance(pop, str) else [])
     return []
