@@ -19,6 +19,7 @@ from pathlib import Path
 
 from dustscene._jax import configure_jax
 from dustscene.config import load_yaml
+from dustscene.fitconfig import with_suite_population
 from dustscene.inference.run import run_fit_file
 from dustscene.mocks.io import write_scene
 from dustscene.mocks.scene import make_scene
@@ -67,9 +68,8 @@ def main() -> None:
     if not ssp.exists():
         build_ssp_table(ssp)
     fluxes = ssp_component_fluxes(ssp)
-    default = {**mock_default(), "ssp_table": str(ssp), "laplace": bool(args.laplace)}
-    if default.get("population") == "suite":
-        default["population"] = suite
+    default = with_suite_population(
+        {**mock_default(), "ssp_table": str(ssp), "laplace": bool(args.laplace)}, suite)
     configs = {"default": default, "baseline": {**default, **json.loads(args.baseline)}}
     records: dict[str, list] = {name: [] for name in configs}
     for seed in args.seeds:

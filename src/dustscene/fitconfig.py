@@ -65,3 +65,9 @@ DEFAULTS: dict[str, Any] = {
     "hmc_chains": 2,
     "seed": 0,
 }
+
+
+def with_suite_population(cfg: dict[str, Any], suite: dict[str, Any]) -> dict[str, Any]:
+    """`cfg` with `population: suite` (the workflow's mock-fit default) replaced by the mock
+    suite itself: the simulations' prior is the prior of the fit that inverts them."""
+    return {**cfg, "population": suite} if cfg.get("population") == "suite" else dict(cfg)

@@ -89,7 +89,8 @@ def test_birth_clouds_put_a_screen_on_the_free_part_alone():
                                np.asarray(src.dust.opacity()))
     names = [n for n, _ in free_parameters(scene)]
     assert sum("part_dust" in n for n in names) == 1
-    for bad in ({"dust": "none"}, {"free_part": False}, {"morphology": "sersic"}):
+    for bad in ({"dust": "none"}, {"free_part": False}, {"morphology": "sersic"},
+                {"dust_free_opacity": True}):
         with np.testing.assert_raises_regex(ValueError, "birth_clouds"):
             resolve_config({**cfg, **bad, "birth_clouds": True})
 

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 
 # the mock fits' dust settings (workflow/schemas/config.schema.yaml, fit.mocks); no sky: the
 # mocks have none, and a free sky trades with the map's zero point wherever the screen cannot
-# follow the mixed geometry exactly (r 0.71 instead of 0.98 on scene 0 with it)
+# follow the mixed geometry exactly (r 0.71 with it instead of 0.996 on scene 0)
 FIT = {"morphology": "bulge_disk", "dust": "resolved", "dust_smoothness": 0.1, "laplace": False,
        "sky": False}
 

@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from dustscene.config import load_yaml
+from dustscene.fitconfig import with_suite_population
 from dustscene.inference.run import run_fit_file
 from dustscene.mocks.io import write_scene
 from dustscene.mocks.scene import make_scene
@@ -48,10 +49,8 @@ def dustfree_fit(tmp_path_factory):
     mock = tmp / "mock.h5"
     write_scene(mock, scene)
     fit_path = tmp / "fit.h5"
-    settings = {**MOCK_SETTINGS, "ssp_table": str(ssp)}
-    if settings.get("population") == "suite":  # the workflow passes the mocks' own suite
-        settings["population"] = suite
-    run_fit_file(mock, fit_path, settings)
+    run_fit_file(mock, fit_path,
+                 with_suite_population({**MOCK_SETTINGS, "ssp_table": str(ssp)}, suite))
     with h5py.File(fit_path) as f:
         fit = {k: f[k][()] for k in ("dust/ebv", "dust/ebv_sigma", "model/observed",
                                     "model/dustfree_observed", "model/sky")}

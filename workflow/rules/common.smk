@@ -5,6 +5,7 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 
 from dustscene.config import ConfigError, config_sha256, load_workflow_config
+from dustscene.fitconfig import with_suite_population
 
 WORKFLOW_DIR = Path(workflow.basedir)
 
@@ -57,10 +58,7 @@ def fit_settings(wildcards):
         cfg["spectrum_prior"] = SPECTRUM_PRIOR_MODEL
     if cfg.get("spectrum") == "sed":
         cfg["ssp_table"] = SSP_TABLE
-    if cfg.get("population") == "suite":
-        # the simulations' prior is the prior of the fit that inverts them: the merged suite
-        cfg["population"] = SUITE
-    return cfg
+    return with_suite_population(cfg, SUITE)  # the merged mock suite
 
 
 def fit_spectrum_prior(wildcards):

@@ -284,14 +284,11 @@ def _dust(
     return Dust.from_law(k_bands, dmap, free=cfg["dust_free_opacity"], covering=covering)
 
 
-def _birth_clouds(dust: Dust | None, cfg: dict[str, Any]) -> Dust:
-    """The free part's own uniform screen, of the source screen's law: the birth clouds around
-    young stars (Charlot & Fall 2000), which dim the star-forming clumps but not the disk
-    around them, so a single screen over all the light cannot draw them."""
-    if dust is None or not dust.calibrated:
-        raise ValueError("fit key 'birth_clouds' needs a law-calibrated source screen ('dust' "
-                         "not none, 'dust_free_opacity' false)")
-    return Dust(np.asarray(dust.s_d.value), UniformMap(float(cfg["ebv_init"])))
+def _birth_clouds(dust: Dust, cfg: dict[str, Any]) -> Dust:
+    """The free part's own uniform screen, with the source screen's (fixed) law: the birth
+    clouds around young stars (Charlot & Fall 2000), which dim the star-forming clumps but not
+    the disk around them, so a single screen over all the light cannot draw them."""
+    return Dust(dust.s_d, UniformMap(float(cfg["ebv_init"])))
 
 
 def build_scene(data: ObservationData, config: dict[str, Any]) -> tuple[Scene, Observation]:
@@ -441,7 +438,7 @@ def build_scene(data: ObservationData, config: dict[str, Any]) -> tuple[Scene, O
             dust = _dust(cfg, data, c, (sig_int, q, theta), (y0, x0, h, w), psf_w, sup_d)
         if extra:
             part_dust = None
-            if cfg["birth_clouds"]:  # resolve_config: only with bulge_disk + free_part
+            if cfg["birth_clouds"]:  # resolve_config: bulge_disk + free_part + law-fixed dust
                 part_dust = (None, None, _birth_clouds(dust, cfg))
             comps.append(
                 Source(

@@ -56,9 +56,10 @@ def resolve_config(config: dict[str, Any] | None) -> dict[str, Any]:
         if cfg[key] not in valid:
             raise ValueError(f"fit config key {key!r}: {cfg[key]!r} is not one of {valid}")
     if cfg["birth_clouds"] and not (cfg["morphology"] == "bulge_disk" and cfg["free_part"]
-                                    and cfg["dust"] != "none"):
+                                    and cfg["dust"] != "none" and not cfg["dust_free_opacity"]):
         raise ValueError("fit config 'birth_clouds' needs 'morphology: bulge_disk' with "
-                         "'free_part' and a 'dust' map: the clouds dim the free part's light")
+                         "'free_part' and a law-calibrated 'dust' map (not 'dust_free_opacity'):"
+                         " the clouds dim the free part's light with the map's law")
     if cfg["spectrum"] == "latent" and not cfg["spectrum_prior"]:
         raise ValueError("fit config 'spectrum: latent' needs 'spectrum_prior' (a .eqx path)")
     return cfg

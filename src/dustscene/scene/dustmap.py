@@ -154,8 +154,8 @@ class UniformMap(eqx.Module):
 
     level: Parameter
 
-    def __init__(self, level: float, *, prior: dist.Distribution | None = None):
-        self.level = Parameter(float(level), Positive(), step=0.1, prior=prior)
+    def __init__(self, level: float):
+        self.level = Parameter(float(level), Positive(), step=0.1)
 
     def __call__(self, frame: Frame) -> Float[Array, "y x"]:
         return jnp.full(frame.shape, value(self.level))
