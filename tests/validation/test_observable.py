@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from dustscene.mocks.psf import convolve_same, moffat_psf
+from dustscene.sed.dust import MAG_PER_TAU
 from dustscene.validation import aggregate, validate_scene
-from dustscene.validation.observable import inclination_bin
+from dustscene.validation.observable import colour_screen_attenuation, inclination_bin
 
 BANDS = ["g", "r", "i", "z", "y"]
 K = np.array([4.61, 3.50, 2.69, 2.22, 1.94])
@@ -124,11 +125,16 @@ def test_ceiling_of_a_pure_screen_mock_equals_the_truth(tmp_path) -> None:
         assert s["bias"] == pytest.approx(0.0, abs=1e-6) and s["rms"] < 1e-5
         assert s["pearson_r"] == pytest.approx(1.0, abs=1e-6)
         assert ceil["a_band_integrated"][band]["err"] == pytest.approx(0.0, abs=1e-6)
+    # a patchy screen, summed over the galaxy, is greyer than its law: colours miss part of it
+    assert ceil["a_band_integrated_colours"]["g"]["err"] < -0.01
     uniform = _truth(uniform_ebv=0.2)
     flat = validate_scene(_write_mock(tmp_path / "m.h5", uniform, 30.0),
                           _write_fit(tmp_path / "f.h5", uniform))
     assert flat.ceiling["ebv_resolved"]["bias"] == pytest.approx(0.0, abs=1e-3)
     assert flat.ceiling["ebv_resolved"]["rms"] < 5e-3
+    for band in BANDS:  # a uniform screen's colours tell its whole attenuation
+        assert flat.ceiling["a_band_integrated_colours"][band]["err"] == pytest.approx(0.0,
+                                                                                       abs=1e-6)
 
 
 def test_mock_without_intrinsic_truth_has_no_ceiling(tmp_path) -> None:
@@ -175,7 +181,8 @@ def test_pooled_blocks_by_inclination_and_strict_json(tmp_path) -> None:
                                                        "n_scenes": 0}
     assert by["edge_on"]["ebv_resolved"]["n_pixels"] == 0
     assert by["edge_on"]["ebv_resolved"]["bias"] is None
-    for key in ("a_band_observable", "ebv_resolved", "a_band_integrated"):
+    for key in ("a_band_observable", "ebv_resolved", "a_band_integrated",
+                "a_band_integrated_colours"):
         assert key in d["ceiling"]
     assert d["ceiling"]["a_band_integrated"]["g"]["median_abs_err"] == pytest.approx(0, abs=1e-6)
     assert m["fit"]["n_failures"] == 0 and m["fit"]["failures"] == []
@@ -255,3 +262,18 @@ def test_pulls_absent_without_sigmas() -> None:
 
     px = ObservablePixels(ebv_model=np.ones(3), ebv_true=np.ones(3), ebv_ceiling=np.ones(3))
     assert pull_record([px]) == {}
+
+
+def test_colour_limit_misses_grey_attenuation_and_a_mixed_slab() -> None:
+    """Colours see a screen exactly, a grey offset not at all, and a slab's attenuation only in
+    part (Disney, Davies & Phillipps 1989): the colour limit underestimates it."""
+    k = np.asarray(K, dtype=np.float64)
+    screen = 0.25 * k
+    np.testing.assert_allclose(colour_screen_attenuation(screen, k), screen, atol=1e-12)
+    grey = 0.4
+    np.testing.assert_allclose(colour_screen_attenuation(screen + grey, k), screen, atol=1e-12)
+    tau = k * 1.5 / MAG_PER_TAU  # a uniform slab of stars and dust, tau_b = k_b E / 1.0857
+    slab = -2.5 * np.log10((1.0 - np.exp(-tau)) / tau)
+    limit = colour_screen_attenuation(slab, k)
+    assert np.all(limit < slab)
+    assert slab[0] - limit[0] > 0.2  # at E = 1.5 the slab's g band loses > 0.2 mag to grey

@@ -94,7 +94,8 @@ def _sky_free(fit: dict) -> tuple[NDArray, NDArray]:
 
 def _observable(mock: dict, fit: dict, bands: list[str], i: int
                 ) -> tuple[obs.ObservablePixels, dict, dict]:
-    """Selected pixels (post-PSF A_b, smoothed E(B-V), ceilings), integrated A_b, its ceiling.
+    """Selected pixels (post-PSF A_b, smoothed E(B-V), ceilings), integrated A_b and its two
+    limits: the screen ceiling and the colour limit (`obs.colour_screen_attenuation`).
 
     The ceiling is the truth's E(B-V) as a foreground screen of the mock's own law over the
     pre-PSF dust-free image, through each band's PSF; it needs `truth/dustfree_intrinsic` and
@@ -131,7 +132,8 @@ def _observable(mock: dict, fit: dict, bands: list[str], i: int
                               None if sigma is None else sigma[sel_e])
     ceiling = obs.integrated_record(obs.integrated_attenuation(ceil_att, ceil_free), int_true,
                                     bands)
-    return px, integrated, ceiling
+    colours = obs.integrated_record(obs.colour_screen_attenuation(int_true, k), int_true, bands)
+    return px, integrated, {"screen": ceiling, "colours": colours}
 
 
 def _failure(scene: str, chi2: float, fit: dict) -> dict | None:
@@ -145,11 +147,14 @@ def _failure(scene: str, chi2: float, fit: dict) -> dict | None:
 
 
 def _ceiling(px: obs.ObservablePixels, integrated: dict, bands: list[str]) -> dict:
-    """The screen ceiling scored like the model: per-pixel A_b, resolved E(B-V), integrated A_b."""
+    """The screen ceiling scored like the model: per-pixel A_b, resolved E(B-V), integrated A_b,
+    and the integrated A_b a screen infers from the truth's exact colours (the colour limit)."""
     if not integrated:
         return {}
     a_obs, ebv = obs.pool_observable([px], bands, ceiling=True)
-    return {"a_band_observable": a_obs, "ebv_resolved": ebv, "a_band_integrated": integrated}
+    return {"a_band_observable": a_obs, "ebv_resolved": ebv,
+            "a_band_integrated": integrated["screen"],
+            "a_band_integrated_colours": integrated["colours"]}
 
 
 def validate_scene(mock_path: str | Path, fit_path: str | Path) -> DustScene:

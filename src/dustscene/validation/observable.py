@@ -81,6 +81,21 @@ def integrated_attenuation(attenuated: F64, dustfree: F64) -> F64:
     return np.where(ok, -2.5 * np.log10(np.where(ok, att / np.where(ok, free, 1.0), 1.0)), np.nan)
 
 
+def colour_screen_attenuation(attenuation: F64, k_bands: F64) -> F64:
+    """A_b of the foreground screen (extinction curve `k_bands`) that best fits the colour
+    excesses A_b - A_ref of `attenuation` (band,), the reddest band the reference.
+
+    Photometry sees attenuation only through colours; with stars and dust mixed, part of it is
+    grey (Disney, Davies & Phillipps 1989; Witt & Gordon 2000) and a screen fitted to the
+    galaxy's exact colours misses that part. The A_b it infers is the colour limit: what any fit
+    with a screen law reaches from perfect integrated photometry.
+    """
+    k = np.asarray(k_bands, dtype=np.float64)
+    a = np.asarray(attenuation, dtype=np.float64)
+    dk, da = k - k[-1], a - a[-1]
+    return k * float(np.sum(dk * da) / np.sum(dk * dk))
+
+
 def screen_images(dustfree_intrinsic: F64, ebv: F64, k_bands: F64, psf: F64) -> tuple[F64, F64]:
     """(attenuated, dust-free) images of a foreground screen E(B-V) map, each through its PSF."""
     k = np.asarray(k_bands, dtype=np.float64)[:, None, None]
