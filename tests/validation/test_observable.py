@@ -272,6 +272,9 @@ def test_colour_limit_misses_grey_attenuation_and_a_mixed_slab() -> None:
     np.testing.assert_allclose(colour_screen_attenuation(screen, k), screen, atol=1e-12)
     grey = 0.4
     np.testing.assert_allclose(colour_screen_attenuation(screen + grey, k), screen, atol=1e-12)
+    per_pixel = k[:, None, None] * np.array([[0.0, 0.1], [0.2, 0.3]])[None]  # one screen each
+    np.testing.assert_allclose(colour_screen_attenuation(per_pixel + grey, k), per_pixel,
+                               atol=1e-12)
     tau = k * 1.5 / MAG_PER_TAU  # a uniform slab of stars and dust, tau_b = k_b E / 1.0857
     slab = -2.5 * np.log10((1.0 - np.exp(-tau)) / tau)
     limit = colour_screen_attenuation(slab, k)

@@ -83,17 +83,18 @@ def integrated_attenuation(attenuated: F64, dustfree: F64) -> F64:
 
 def colour_screen_attenuation(attenuation: F64, k_bands: F64) -> F64:
     """A_b of the foreground screen (extinction curve `k_bands`) that best fits the colour
-    excesses A_b - A_ref of `attenuation` (band,), the reddest band the reference.
+    excesses A_b - A_ref of `attenuation` (band, ...), the reddest band the reference; one
+    screen per trailing index (a galaxy's totals, or each pixel).
 
     Photometry sees attenuation only through colours; with stars and dust mixed, part of it is
     grey (Disney, Davies & Phillipps 1989; Witt & Gordon 2000) and a screen fitted to the
     galaxy's exact colours misses that part. The A_b it infers is the colour limit: what any fit
     with a screen law reaches from perfect integrated photometry.
     """
-    k = np.asarray(k_bands, dtype=np.float64)
     a = np.asarray(attenuation, dtype=np.float64)
+    k = np.asarray(k_bands, dtype=np.float64).reshape((-1,) + (1,) * (a.ndim - 1))
     dk, da = k - k[-1], a - a[-1]
-    return k * float(np.sum(dk * da) / np.sum(dk * dk))
+    return k * (np.sum(dk * da, axis=0) / np.sum(dk * dk))
 
 
 def screen_images(dustfree_intrinsic: F64, ebv: F64, k_bands: F64, psf: F64) -> tuple[F64, F64]:
