@@ -30,7 +30,8 @@ def _passing() -> dict:
         "dust": {"a_band_observable": {"g": band},
                  "ebv_resolved": {"bias": -0.004, "nmad": 0.02},
                  "a_band_integrated": {"g": {"bias": 0.01, "median_abs_err": 0.03, "n_scenes": 3}},
-                 "dustfree_flux_frac_err_median": -0.01},
+                 "dustfree_flux_frac_err_median": -0.01,
+                 "ceiling": {"a_band_integrated_colours": {"g": {"median_abs_err": 0.04}}}},
         "fit": {"chi2_per_dof_median": 1.02, "n_failures": 0},
         "sed": {"coverage_68": 0.67, "coverage_95": 0.96, "tarp_atc": 0.02, "c2st_vs_mcmc": 0.55,
                 "sbc_ks_pvalue_min": 0.2, "seconds_per_galaxy_10k_samples": 0.004},
@@ -46,10 +47,12 @@ def _by_name(checks: list[Check]) -> dict[str, Check]:
 def test_every_target_passes_on_a_good_run() -> None:
     checks = evaluate(_passing())
     assert [c.name for c in checks] == [t.path for t in HEADLINE]
-    gated = [c for c in checks if c.name != "fit.n_failures"]
+    shown = {"fit.n_failures", "dust.ceiling.a_band_integrated_colours.g.median_abs_err"}
+    gated = [c for c in checks if c.name not in shown]
     assert all(c.passed is True and c.status == "pass" for c in gated)
-    assert _by_name(checks)["fit.n_failures"].status == "reported"
-    assert _by_name(checks)["fit.n_failures"].passed is None
+    for name in shown:
+        assert _by_name(checks)[name].status == "reported"
+        assert _by_name(checks)[name].passed is None
     assert verdict(checks) is True
 
 
