@@ -127,6 +127,10 @@ def test_ceiling_of_a_pure_screen_mock_equals_the_truth(tmp_path) -> None:
         assert ceil["a_band_integrated"][band]["err"] == pytest.approx(0.0, abs=1e-6)
     # a patchy screen, summed over the galaxy, is greyer than its law: colours miss part of it
     assert ceil["a_band_integrated_colours"]["g"]["err"] < -0.01
+    # per pixel after the PSF, patches below the seeing blend the same way: the colour limit
+    # sees less attenuation than there is (slope < 1), yet tracks it closely
+    col = ceil["a_band_observable_colours"]["g"]
+    assert col["slope"] < 0.99 and col["pearson_r"] > 0.95 and col["bias"] < 0.0
     uniform = _truth(uniform_ebv=0.2)
     flat = validate_scene(_write_mock(tmp_path / "m.h5", uniform, 30.0),
                           _write_fit(tmp_path / "f.h5", uniform))
@@ -135,6 +139,7 @@ def test_ceiling_of_a_pure_screen_mock_equals_the_truth(tmp_path) -> None:
     for band in BANDS:  # a uniform screen's colours tell its whole attenuation
         assert flat.ceiling["a_band_integrated_colours"][band]["err"] == pytest.approx(0.0,
                                                                                        abs=1e-6)
+        assert flat.ceiling["a_band_observable_colours"][band]["rms"] < 1e-6
 
 
 def test_mock_without_intrinsic_truth_has_no_ceiling(tmp_path) -> None:
@@ -182,7 +187,7 @@ def test_pooled_blocks_by_inclination_and_strict_json(tmp_path) -> None:
     assert by["edge_on"]["ebv_resolved"]["n_pixels"] == 0
     assert by["edge_on"]["ebv_resolved"]["bias"] is None
     for key in ("a_band_observable", "ebv_resolved", "a_band_integrated",
-                "a_band_integrated_colours"):
+                "a_band_observable_colours", "a_band_integrated_colours"):
         assert key in d["ceiling"]
     assert d["ceiling"]["a_band_integrated"]["g"]["median_abs_err"] == pytest.approx(0, abs=1e-6)
     assert m["fit"]["n_failures"] == 0 and m["fit"]["failures"] == []

@@ -113,13 +113,14 @@ def _observable(mock: dict, fit: dict, bands: list[str], i: int
     intrinsic, k = mock.get("truth/dustfree_intrinsic"), mock["attrs"].get("k_bands")
     psf = mock.get("observed/psf")
     if intrinsic is None or k is None or psf is None:
-        a_m, a_t, _ = obs.band_pixels(obs.attenuation_map(mod_att, mod_free), a_true, sel_a,
-                                      bands)
+        a_m, a_t = obs.band_pixels(obs.attenuation_map(mod_att, mod_free), a_true, sel_a,
+                                   bands)
         return obs.ObservablePixels(a_model=a_m, a_true=a_t), integrated, {}
     ebv = mock["truth/ebv_effective"]
     ceil_att, ceil_free = obs.screen_images(intrinsic, ebv, k, psf)
-    a_m, a_t, a_c = obs.band_pixels(obs.attenuation_map(mod_att, mod_free), a_true, sel_a, bands,
-                                    obs.attenuation_map(ceil_att, ceil_free))
+    a_m, a_t, a_c, a_col = obs.band_pixels(obs.attenuation_map(mod_att, mod_free), a_true,
+                                           sel_a, bands, obs.attenuation_map(ceil_att, ceil_free),
+                                           obs.colour_screen_attenuation(a_true, k))
     ebv_smooth = obs.smooth_map(ebv, psf[i])
     ebv_ceil = obs.screen_ebv(a_true, k)
     sel_e = (intrinsic[i] / np.sqrt(var_i) > obs.SNR_MIN) & np.isfinite(ebv_ceil)
@@ -127,7 +128,7 @@ def _observable(mock: dict, fit: dict, bands: list[str], i: int
     arms = mock.get("truth/components/arms/dustfree")
     share = None if arms is None else arms[i][sel_e] / np.maximum(true_free[i][sel_e], 1e-30)
     sigma = fit.get("dust/ebv_sigma")
-    px = obs.ObservablePixels(a_m, a_t, a_c, fit["dust/ebv"][sel_e], ebv_smooth[sel_e],
+    px = obs.ObservablePixels(a_m, a_t, a_c, a_col, fit["dust/ebv"][sel_e], ebv_smooth[sel_e],
                               ebv_ceil[sel_e], share,
                               None if sigma is None else sigma[sel_e])
     ceiling = obs.integrated_record(obs.integrated_attenuation(ceil_att, ceil_free), int_true,
@@ -147,13 +148,16 @@ def _failure(scene: str, chi2: float, fit: dict) -> dict | None:
 
 
 def _ceiling(px: obs.ObservablePixels, integrated: dict, bands: list[str]) -> dict:
-    """The screen ceiling scored like the model: per-pixel A_b, resolved E(B-V), integrated A_b,
-    and the integrated A_b a screen infers from the truth's exact colours (the colour limit)."""
+    """The screen ceiling scored like the model: per-pixel A_b, resolved E(B-V), integrated A_b;
+    and the colour limit, the per-pixel and integrated A_b a screen infers from the truth's exact
+    colours."""
     if not integrated:
         return {}
     a_obs, ebv = obs.pool_observable([px], bands, ceiling=True)
+    a_col, _ = obs.pool_observable([px], bands, colour=True)
     return {"a_band_observable": a_obs, "ebv_resolved": ebv,
             "a_band_integrated": integrated["screen"],
+            "a_band_observable_colours": a_col,
             "a_band_integrated_colours": integrated["colours"]}
 
 

@@ -27,13 +27,15 @@ EMPTY_PIXEL_STATS = {"bias": None, "nmad": None, "rms": None, "pearson_r": None,
 class ObservablePixels:
     """One scene's selected pixels for the observable metrics (pooled across scenes later).
 
-    a_*: band -> per-pixel post-PSF attenuation (mag) of model, truth and ceiling on the pixels
-    of that band; ebv_*: inferred, PSF-smoothed true and ceiling E(B-V) on the resolved pixels.
+    a_*: band -> per-pixel post-PSF attenuation (mag) of model, truth, ceiling and colour limit
+    (`colour_screen_attenuation` of the truth) on the pixels of that band; ebv_*: inferred,
+    PSF-smoothed true and ceiling E(B-V) on the resolved pixels.
     """
 
     a_model: dict[str, F64] = field(default_factory=dict)
     a_true: dict[str, F64] = field(default_factory=dict)
     a_ceiling: dict[str, F64] = field(default_factory=dict)
+    a_colour: dict[str, F64] = field(default_factory=dict)  # the colour limit of the truth
     ebv_model: F64 = field(default_factory=lambda: np.zeros(0))
     ebv_true: F64 = field(default_factory=lambda: np.zeros(0))
     ebv_ceiling: F64 = field(default_factory=lambda: np.zeros(0))
@@ -112,16 +114,19 @@ def screen_ebv(a_bands: F64, k_bands: F64) -> F64:
 
 
 def band_pixels(a_model: F64, a_true: F64, sel: NDArray[np.bool_], bands: list[str],
-                a_ceiling: F64 | None = None) -> tuple[dict, dict, dict]:
-    """Per band, the selected pixels where model, truth (and ceiling) attenuations are defined."""
-    out_m, out_t, out_c = {}, {}, {}
+                *limits: F64) -> tuple[dict, ...]:
+    """Per band, the selected pixels where model, truth and every limit map (ceiling, colour
+    limit) are defined: (model, truth, *limits), each band -> values."""
+    out_m, out_t = {}, {}
+    out_l: list[dict] = [{} for _ in limits]
     for b, band in enumerate(bands):
         ok = sel & np.isfinite(a_model[b]) & np.isfinite(a_true[b])
-        if a_ceiling is not None:
-            ok &= np.isfinite(a_ceiling[b])
-            out_c[band] = a_ceiling[b][ok]
+        for lim in limits:
+            ok &= np.isfinite(lim[b])
+        for out, lim in zip(out_l, limits, strict=True):
+            out[band] = lim[b][ok]
         out_m[band], out_t[band] = a_model[b][ok], a_true[b][ok]
-    return out_m, out_t, out_c
+    return (out_m, out_t, *out_l)
 
 
 def integrated_record(model: F64, true: F64, bands: list[str]) -> dict[str, dict[str, float]]:
@@ -196,11 +201,12 @@ def _cat(arrays: list[F64]) -> F64:
     return np.concatenate(arrays) if arrays else np.zeros(0)
 
 
-def pool_observable(pixels: list[ObservablePixels], bands: list[str], ceiling: bool = False
-                    ) -> tuple[dict, dict]:
-    """(a_band_observable per band, ebv_resolved) pooled over scenes; ceiling=True scores it."""
-    a_inf = "a_ceiling" if ceiling else "a_model"
-    e_inf = "ebv_ceiling" if ceiling else "ebv_model"
+def pool_observable(pixels: list[ObservablePixels], bands: list[str], ceiling: bool = False,
+                    colour: bool = False) -> tuple[dict, dict]:
+    """(a_band_observable per band, ebv_resolved) pooled over scenes; ceiling=True scores the
+    ceiling, colour=True the colour limit's a_band_observable (its E(B-V) is the ceiling's)."""
+    a_inf = "a_colour" if colour else ("a_ceiling" if ceiling else "a_model")
+    e_inf = "ebv_ceiling" if ceiling or colour else "ebv_model"
     a_obs = {band: stats_or_empty(_cat([getattr(p, a_inf).get(band, np.zeros(0)) for p in pixels]),
                                   _cat([p.a_true.get(band, np.zeros(0)) for p in pixels
                                         if band in getattr(p, a_inf)]))

@@ -24,7 +24,7 @@ from .dust import DustScene, ScenePixels
 from .observable import ObservablePixels
 
 SCENE_PIXELS = ("ebv_inferred", "ebv_effective", "ebv_column", "surface_brightness")
-BAND_ARRAYS = ("a_model", "a_true", "a_ceiling")
+BAND_ARRAYS = ("a_model", "a_true", "a_ceiling", "a_colour")
 EBV_ARRAYS = ("ebv_model", "ebv_true", "ebv_ceiling")
 # fields holding plain floats (NaN allowed) that JSON stores as null: restored to NaN on reading
 FLOAT_FIELDS = ("inclination_deg", "chi2_per_dof", "morphology_cosine")
@@ -114,8 +114,10 @@ def _restore(rec: dict[str, Any], bands: list[str]) -> dict[str, Any]:
         out[k] = _in_order(_nan(rec[k]) if k != "a_band_observable" else rec[k], bands)
     out["dustfree_colour_err"] = _in_order(_nan(rec["dustfree_colour_err"]), colours)
     if rec.get("ceiling"):
-        out["ceiling"] = {**rec["ceiling"], "a_band_integrated": _in_order(
-            _nan(rec["ceiling"]["a_band_integrated"]), bands)}
+        out["ceiling"] = {**rec["ceiling"], **{k: _in_order(_nan(rec["ceiling"][k]), bands)
+                                                for k in ("a_band_integrated",
+                                                          "a_band_integrated_colours")
+                                                if k in rec["ceiling"]}}
     return out
 
 

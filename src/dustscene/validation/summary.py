@@ -59,12 +59,14 @@ def _observable_block(records: Sequence[DustScene], bands: list[str]) -> dict[st
 
 def _ceiling_block(records: Sequence[DustScene], bands: list[str]) -> dict[str, Any]:
     """The same three statistics for the truth's screen representation, over the same scenes,
-    and the integrated A_b a screen infers from the truth's exact colours."""
+    and the per-pixel and integrated A_b a screen infers from the truth's exact colours."""
     px = [r.observable for r in records if r.observable is not None and r.ceiling]
     a_obs, ebv = obs.pool_observable(px, bands, ceiling=True)
+    a_col, _ = obs.pool_observable(px, bands, colour=True)
     return {"a_band_observable": a_obs, "ebv_resolved": ebv,
             "a_band_integrated": obs.pool_integrated(
                 [r.ceiling["a_band_integrated"] for r in records if r.ceiling], bands),
+            "a_band_observable_colours": a_col,
             # older records (before the colour limit) lack it: pooled over those that have it
             "a_band_integrated_colours": obs.pool_integrated(
                 [r.ceiling["a_band_integrated_colours"] for r in records
