@@ -1,8 +1,9 @@
 """log p(latents) by a normalizing flow: affine (RealNVP) coupling layers in JAX/Equinox.
 
-The issue asks for a latent flow (spender puts a MAF on its latents). A coupling flow is written
-here in Equinox rather than taken from nflows/zuko (torch) so that `log_prob` stays a pure JAX
-function: `LatentSpectrum` adds it to the compiled, differentiated scene-fit objective.
+A density on the autoencoder's latents, as spender puts a MAF on its latents (Liang, Melchior
+et al. 2023). A coupling flow is written here in Equinox rather than taken from nflows/zuko
+(torch) so that `log_prob` stays a pure JAX function: `LatentSpectrum` adds it to the
+compiled, differentiated scene-fit objective.
 
 x -> whitening (the training latents' mean and Cholesky factor, fixed) -> K coupling layers, each
 transforming a seeded half of the coordinates by u_b = (x_b - t(x_a)) exp(-s(x_a)) with
