@@ -116,6 +116,11 @@ def test_ci_metrics_contract(ci_run: Path) -> None:
     ceiling = m["dust"]["ceiling"]
     # the truth's own screen reproduces its per-pixel attenuation almost exactly
     assert ceiling["a_band_observable"]["g"]["pearson_r"] > 0.95
+    # the colour limits: what a screen infers from the truth's exact colours, per pixel and
+    # per galaxy
+    assert np.isfinite(ceiling["a_band_observable_colours"]["g"]["slope"])
+    integ = ceiling["a_band_integrated_colours"]["g"]
+    assert integ["n_scenes"] == 3 and np.isfinite(integ["median_abs_err"])
     assert set(m["dust"]["by_inclination"]) == {"face_on", "intermediate", "edge_on"}
     # the E(B-V) error bars scored against the truth (resolved fits carry dust/ebv_sigma)
     pull = m["dust"]["ebv_pull"]
