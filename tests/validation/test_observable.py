@@ -190,6 +190,11 @@ def test_pooled_blocks_by_inclination_and_strict_json(tmp_path) -> None:
                 "a_band_observable_colours", "a_band_integrated_colours"):
         assert key in d["ceiling"]
     assert d["ceiling"]["a_band_integrated"]["g"]["median_abs_err"] == pytest.approx(0, abs=1e-6)
+    # the laned screen's colour limit misses A_b by err: dust-free fluxes by 10^(0.4 err) - 1
+    errs = [r.ceiling["a_band_integrated_colours"][b]["err"] for r in (face, mid, mid2)
+            for b in BANDS]
+    assert d["ceiling"]["dustfree_flux_frac_err_median_colours"] == pytest.approx(
+        np.median(np.abs(10 ** (0.4 * np.asarray(errs)) - 1)))
     assert m["fit"]["n_failures"] == 0 and m["fit"]["failures"] == []
     per_scene = json.dumps(mid.as_dict(), allow_nan=False)
     assert "a_band_observable" in per_scene and "a_true" not in per_scene

@@ -32,7 +32,8 @@ def _passing() -> dict:
                  "a_band_integrated": {"g": {"bias": 0.01, "median_abs_err": 0.03, "n_scenes": 3}},
                  "dustfree_flux_frac_err_median": -0.01,
                  "ceiling": {"a_band_integrated_colours": {"g": {"median_abs_err": 0.04}},
-                             "a_band_observable_colours": {"g": {"slope": 0.8}}}},
+                             "a_band_observable_colours": {"g": {"slope": 0.8}},
+                             "dustfree_flux_frac_err_median_colours": 0.05}},
         "fit": {"chi2_per_dof_median": 1.02, "n_failures": 0},
         "sed": {"coverage_68": 0.67, "coverage_95": 0.96, "tarp_atc": 0.02, "c2st_vs_mcmc": 0.55,
                 "sbc_ks_pvalue_min": 0.2, "seconds_per_galaxy_10k_samples": 0.004},
@@ -49,7 +50,8 @@ def test_every_target_passes_on_a_good_run() -> None:
     checks = evaluate(_passing())
     assert [c.name for c in checks] == [t.path for t in HEADLINE]
     shown = {"fit.n_failures", "dust.ceiling.a_band_integrated_colours.g.median_abs_err",
-             "dust.ceiling.a_band_observable_colours.g.slope"}
+             "dust.ceiling.a_band_observable_colours.g.slope",
+             "dust.ceiling.dustfree_flux_frac_err_median_colours"}
     gated = [c for c in checks if c.name not in shown]
     assert all(c.passed is True and c.status == "pass" for c in gated)
     for name in shown:

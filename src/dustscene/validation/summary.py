@@ -63,14 +63,18 @@ def _ceiling_block(records: Sequence[DustScene], bands: list[str]) -> dict[str, 
     px = [r.observable for r in records if r.observable is not None and r.ceiling]
     a_obs, ebv = obs.pool_observable(px, bands, ceiling=True)
     a_col, _ = obs.pool_observable(px, bands, colour=True)
+    # older records (before the colour limit) lack it: pooled over those that have it
+    colours = [r.ceiling["a_band_integrated_colours"] for r in records
+               if "a_band_integrated_colours" in r.ceiling]
+    # the dust-free flux of a perfectly measured galaxy corrected by the colour limit's A_b
+    free_err = [10.0 ** (0.4 * c[b]["err"]) - 1.0 for c in colours for b in c]
     return {"a_band_observable": a_obs, "ebv_resolved": ebv,
             "a_band_integrated": obs.pool_integrated(
                 [r.ceiling["a_band_integrated"] for r in records if r.ceiling], bands),
             "a_band_observable_colours": a_col,
-            # older records (before the colour limit) lack it: pooled over those that have it
-            "a_band_integrated_colours": obs.pool_integrated(
-                [r.ceiling["a_band_integrated_colours"] for r in records
-                 if "a_band_integrated_colours" in r.ceiling], bands)}
+            "a_band_integrated_colours": obs.pool_integrated(colours, bands),
+            "dustfree_flux_frac_err_median_colours":
+                float(np.nanmedian(np.abs(free_err))) if free_err else None}
 
 
 def _arms_block(records: Sequence[DustScene]) -> dict[str, Any]:
