@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from dustscene.sedflow import calibrate, mock_component_truth, posteriors_from_photometry
+from dustscene.sedflow.pipeline import nuts_references
+from dustscene.sedflow.references import ReferenceMismatch
 
 SED_KEYS = {"coverage_68", "coverage_95", "tarp_atc", "sbc_ks_pvalue_min", "c2st_vs_mcmc",
             "seconds_per_galaxy_10k_samples"}
@@ -40,8 +42,15 @@ def test_calibrate_writes_contract_keys(
     trained_flows: Path, ssp_path: Path, tmp_path: Path
 ) -> None:
     figs = {k: [str(tmp_path / f"{k}.png")] for k in ("ranks", "coverage", "corner")}
+    # the references are their own stage (rule sedflow_nuts_references), read from a file
+    refs = tmp_path / "nuts_references.h5"
+    nuts_references(ssp_path, refs, seed=1, n_sbc=200, n_nuts=1, survey="hsc",
+                    bands=list("grizy"), nuts_warmup=400, nuts_samples=400)
     res = calibrate(trained_flows, ssp_path, tmp_path / "cal.json", figs, seed=1, n_sbc=200,
-                    n_posterior=200, n_nuts=1, nuts_warmup=400, nuts_samples=400, n_timing=2)
+                    n_posterior=200, n_timing=2, references=refs)
+    with pytest.raises(ReferenceMismatch):  # another seed's held-out galaxies
+        calibrate(trained_flows, ssp_path, tmp_path / "cal2.json", figs, seed=2, n_sbc=200,
+                  n_posterior=50, n_timing=1, references=refs)
     on_disk = json.loads((tmp_path / "cal.json").read_text())
     assert SED_KEYS <= set(on_disk) and on_disk["coverage_68"] == res["coverage_68"]
     assert all(np.isfinite(on_disk[k]) for k in SED_KEYS)
@@ -63,8 +72,9 @@ def test_calibrate_writes_contract_keys(
     assert det["tarp_ks_pvalue"] > 0.01, det["tarp_ks_pvalue"]  # a 1 % test, chance only
     # SBC: KS p of 10 parameters, Bonferroni at 1 %: a calibrated flow fails only by chance
     assert on_disk["sbc_ks_pvalue_min"] > 0.01 / len(det["theta_names"]), det["sbc_ks_pvals"]
-    # the NUTS reference (the default config's 4 chains of 400 + 400) converged by the
-    # pipeline's own criterion (R-hat, ESS), and the flow overlaps it:
+    # the NUTS reference (the default config's 4 chains of 400 + 400, started from a tempered
+    # importance sample of the prior) converged by the pipeline's own criterion (R-hat, ESS),
+    # and the flow overlaps it:
     # disjoint posteriors give C2ST accuracy ~1, identical ones 0.5 (Lopez-Paz & Oquab 2017)
     assert det["n_nuts_converged"] == 1, det["nuts"]
     assert on_disk["c2st_vs_mcmc"] < 0.9, det["nuts"]

@@ -76,7 +76,8 @@ def test_dry_run_lists_all_eight_figures(copied_workflow: tuple[Path, Path],
     for rule in FIGURE_RULES:
         assert planned.get(rule) == 1, (rule, planned)
     for rule in ("fig2_dustmaps_data", "fig3_observation_data", "fig4_ebv_density_data",
-                 "fig5_hallucination_data", "fig8_speed_data", "calibrate_sedflow"):
+                 "fig5_hallucination_data", "fig8_speed_data", "calibrate_sedflow",
+                 "sedflow_nuts_references"):
         assert planned.get(rule) == 1, (rule, planned)
 
 
@@ -137,6 +138,24 @@ def test_editing_the_plot_module_reruns_plots_only(
         module.write_text(text)
         os.utime(module, (0, 0))  # older than every output again
     assert planned == {**{r: 1 for r in PLOT_SCRIPTS}, "paper_figures": 1}, planned
+
+
+def test_retrained_flows_reuse_the_nuts_references(
+    copied_workflow: tuple[Path, Path], up_to_date: Path
+) -> None:
+    """New flows rerun calibrate_sedflow; the NUTS references (flow-free) are not recomputed."""
+    root, config = copied_workflow
+    weights = up_to_date / "results/sedflow/flows.pt"
+    before, content = weights.stat(), weights.read_bytes()
+    try:  # new weights: newer and different (Snakemake compares a small file's checksum too)
+        weights.write_bytes(content + b"retrained")
+        os.utime(weights, (before.st_atime, time.time() + 3600))
+        planned = _planned(_run(root / "Snakefile", up_to_date, config, "-n"))
+    finally:
+        weights.write_bytes(content)
+        os.utime(weights, (before.st_atime, before.st_mtime))
+    assert planned.get("calibrate_sedflow") == 1, planned
+    assert "sedflow_nuts_references" not in planned and "train_sedflow" not in planned, planned
 
 
 def test_unknown_figure_observation_fails_before_any_rule(

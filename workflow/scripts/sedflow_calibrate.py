@@ -1,4 +1,4 @@
-"""Rule calibrate_sedflow: SBC, coverage, TARP, NUTS + C2ST, timing -> JSON and figures."""
+"""Rule calibrate_sedflow: SBC, coverage, TARP, C2ST vs NUTS references, timing -> JSON, figures."""
 
 from dustscene._jax import configure_jax
 from dustscene.io.logs import setup_script_logging
@@ -14,7 +14,5 @@ o = sm.output
 calibrate(sm.input.manifest, sm.input.ssp, o.json,
           {"ranks": [o.ranks_png, o.ranks_pdf], "coverage": [o.coverage_png, o.coverage_pdf],
            "corner": [o.corner_png, o.corner_pdf]},
-          seed=p.seed, n_sbc=p.n_sbc, n_posterior=p.n_posterior, n_nuts=p.n_nuts,
-          nuts_warmup=p.nuts_warmup, nuts_samples=p.nuts_samples,
-          nuts_chains=p.get("nuts_chains", 4),  # a DAG built before the param existed lacks it
-          threads=sm.threads, plot_data=o.plot_data)
+          seed=p.seed, n_sbc=p.n_sbc, n_posterior=p.n_posterior,
+          references=sm.input.references, threads=sm.threads, plot_data=o.plot_data)

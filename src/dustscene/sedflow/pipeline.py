@@ -19,14 +19,18 @@ from .dataset import file_sha256, read_simulation, write_simulation
 from .ensemble import Flag, FlowEnsemble, stacking_weights, training_support
 from .io import load_ensemble, save_ensemble
 from .noise import NoiseModel, default_noise_model, feature_names
-from .nuts import run_nuts_batch
 from .parameters import THETA_NAMES, theta_bounds
+from .references import (
+    NutsReferences,
+    compute_nuts_references,
+    held_out,
+    read_nuts_references,
+)
 from .sample import photometry_features, sample_posteriors, write_posteriors
 from .simulator import rng_for, simulate
 from .train import FlowSpec, TrainConfig, train_flow
 
 log = logging.getLogger(__name__)
-HOLDOUT_STREAM = 1_000_000  # shard id of the held-out calibration set (never a training shard)
 STACK_STREAM = 0x57AC  # random stream of the ensemble's stacking split (train_ensemble)
 RHAT_OK, ESS_OK = 1.05, 100.0  # a NUTS reference counts as converged within these
 Ranges = Mapping[str, Sequence[float]] | None
@@ -116,26 +120,52 @@ def train_ensemble(
     return ens
 
 
+def nuts_references(
+    ssp_path: str | os.PathLike[str], out_path: str | os.PathLike[str], seed: int, n_sbc: int,
+    n_nuts: int, survey: str, bands: Sequence[str], noise: Mapping[str, Any] | None = None,
+    ranges: Ranges = None, nuts_chains: int = 4, nuts_warmup: int = 500,
+    nuts_samples: int = 1000,
+) -> NutsReferences:
+    """NUTS references of a seed's held-out galaxies from the config's SED settings -> HDF5.
+
+    The noise model and prior box are built as `simulate_shard` builds them, so the galaxies
+    are those `calibrate` draws for flows trained on this config (it checks that they are).
+    """
+    return compute_nuts_references(
+        ssp_path, out_path, seed, n_sbc, n_nuts, survey, bands, make_noise(survey, bands, noise),
+        _ranges(ranges), nuts_chains=nuts_chains, nuts_warmup=nuts_warmup,
+        nuts_samples=nuts_samples)
+
+
 def calibrate(
     manifest_path: str | os.PathLike[str], ssp_path: str | os.PathLike[str],
     out_json: str | os.PathLike[str], figure_paths: Mapping[str, Sequence[str]], seed: int,
     n_sbc: int = 500, n_posterior: int = 1000, n_nuts: int = 20, nuts_warmup: int = 500,
     nuts_samples: int = 1000, n_timing: int = 20, threads: int = 1,
     plot_data: str | os.PathLike[str] | None = None, nuts_chains: int = 4,
+    references: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
     """SBC, coverage, TARP on fresh held-out simulations; NUTS + C2ST; timing -> JSON + figures.
 
     figure_paths keys: "ranks", "coverage", "corner" (each a list of PNG/PDF paths).
     plot_data: optional .npz of the plotted arrays (ranks, coverage, TARP, corner samples) so
     the paper figures replot without recomputing.
+    references: a file of `nuts_references` for this seed and n_sbc (ReferenceMismatch if it
+    was made for other galaxies); None computes them here (n_nuts, nuts_*), unsaved.
     """
     torch.set_num_threads(threads)
     ens = load_ensemble(manifest_path)
     table = load_ssp_table(ssp_path)
     filters = load_filters(ens.survey, ens.noise.bands)
     ranges = {k: tuple(v) for k, v in ens.meta.get("ranges", {}).items()}
-    rng = rng_for(seed, HOLDOUT_STREAM)
-    held = simulate(rng, n_sbc, table, filters, ens.noise, ranges)
+    held = held_out(seed, n_sbc, table, filters, ens.noise, ranges)
+    if references is not None:
+        refs = read_nuts_references(references)
+    else:
+        refs = compute_nuts_references(
+            ssp_path, None, seed, n_sbc, n_nuts, ens.survey, ens.noise.bands, ens.noise, ranges,
+            nuts_chains=nuts_chains, nuts_warmup=nuts_warmup, nuts_samples=nuts_samples)
+    refs.check_matches(held, seed, n_sbc)
 
     t0 = time.perf_counter()
     post = sample_posteriors(ens, held.x, n_posterior, seed=seed)
@@ -157,39 +187,39 @@ def calibrate(
     timing = sample_posteriors(ens, held.x[:n_timing], 10_000, seed=seed + 1)
     sec_per_gal = timing.seconds / max(1, min(n_timing, n_sbc))
 
-    # NUTS reference: one compiled program, galaxies in turn, chains started at independent
-    # flow draws so that split R-hat can expose an unconverged reference
-    nuts_rows, c2sts, c2sts_ok, nuts_secs = [], [], [], []
+    # C2ST against the NUTS references (rule sedflow_nuts_references: the same galaxies and
+    # chains for every flow of this seed; galaxies the flow flags are skipped and listed)
+    nb = refs.batch
+    nuts_rows, c2sts, c2sts_ok = [], [], []
+    nuts_secs = nb.galaxy_seconds.tolist()
     corner_data: dict[str, Any] = {}
-    nuts_idx = np.flatnonzero(good)[:n_nuts]
-    if nuts_idx.size:
-        starts = np.swapaxes(samples[:nuts_chains, nuts_idx], 0, 1).astype(np.float64)
-        nb = run_nuts_batch(held.flux[nuts_idx], held.sigma[nuts_idx], held.redshift[nuts_idx],
-                            ens.low, ens.high, table, filters, seed=seed, init=starts,
-                            num_warmup=nuts_warmup, num_samples=nuts_samples)
-        nuts_secs = nb.galaxy_seconds.tolist()
-    for g, i in enumerate(int(j) for j in nuts_idx):
+    for g, i in enumerate(int(j) for j in refs.index):
+        converged = bool(nb.max_rhat[g] <= RHAT_OK and nb.min_ess[g] >= ESS_OK)
+        row: dict[str, Any] = {
+            "index": i, "seconds": nuts_secs[g], "divergences": int(nb.divergences[g]),
+            "min_ess": float(nb.min_ess[g]), "max_rhat": float(nb.max_rhat[g]),
+            "mean_steps": float(nb.mean_steps[g]), "converged": converged}
+        if not good[i]:
+            nuts_rows.append({**row, "c2st": None, "flow_flags": int(post.flags[i])})
+            log.info("NUTS galaxy %d: flagged by the flow (%d), no C2ST", i, post.flags[i])
+            continue
         flow_s = samples[:, i].astype(np.float64)
         ref = nb.thinned(g)  # ~independent draws: C2ST must not see autocorrelation
         acc = calibration.c2st_accuracy(flow_s, ref, seed=seed + g)
-        converged = bool(nb.max_rhat[g] <= RHAT_OK and nb.min_ess[g] >= ESS_OK)
         c2sts.append(acc)
         if converged:
             c2sts_ok.append(acc)
-        nuts_rows.append({"index": i, "c2st": acc, "seconds": nuts_secs[g],
-                          "divergences": int(nb.divergences[g]), "min_ess": float(nb.min_ess[g]),
-                          "max_rhat": float(nb.max_rhat[g]), "mean_steps": float(nb.mean_steps[g]),
-                          "n_reference_draws": int(ref.shape[0]), "converged": converged})
+        nuts_rows.append({**row, "c2st": acc, "n_reference_draws": int(ref.shape[0])})
         log.info("NUTS galaxy %d: c2st %.3f (%d draws), %d divergences, min ESS %.0f, R-hat %.3f,"
                  " %.1f s", i, acc, ref.shape[0], nb.divergences[g], nb.min_ess[g],
                  nb.max_rhat[g], nuts_secs[g])
-        if g == 0:
+        if not corner_data:
             corner_data = {"corner_flow": flow_s, "corner_nuts": ref,
                            "corner_truth": held.theta[i], "corner_index": i,
                            "corner_redshift": float(held.redshift[i])}
-        if g == 0 and figure_paths.get("corner"):
-            figures.corner(flow_s, ref, held.theta[i], figure_paths["corner"],
-                           title=f"held-out galaxy {i}, z={held.redshift[i]:.3f}")
+            if figure_paths.get("corner"):
+                figures.corner(flow_s, ref, held.theta[i], figure_paths["corner"],
+                               title=f"held-out galaxy {i}, z={held.redshift[i]:.3f}")
 
     figures.rank_histograms(sbc["ranks"], n_posterior, sbc["ks_pvals"], figure_paths["ranks"])
     figures.coverage_curves(levels, cov, tarp["alpha"], tarp["ecp"], figure_paths["coverage"])
@@ -219,7 +249,8 @@ def calibrate(
             "n_nuts_converged": len(c2sts_ok),
             "nuts_converged_if": {"max_rhat_le": RHAT_OK, "min_ess_ge": ESS_OK},
             "nuts_seconds_per_galaxy": float(np.median(nuts_secs)) if nuts_secs else None,
-            "nuts_chains": nuts_chains, "nuts_warmup": nuts_warmup, "nuts_samples": nuts_samples,
+            "nuts_chains": int(refs.meta["chains"]), "nuts_warmup": int(refs.meta["warmup"]),
+            "nuts_samples": int(refs.meta["samples"]), "nuts_init": refs.meta["init"],
             "flows_sha256": ens.meta.get("weights_sha256", ""),
             "flag_bits": {f.name: int(f.value) for f in Flag if f.value},
         },
