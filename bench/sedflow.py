@@ -1,7 +1,7 @@
 """Benchmark: seconds per galaxy for 10,000 amortized flow samples vs NUTS on the same simulator.
 
 Run: .venv/bin/python bench/sedflow.py [--flows results/sedflow/flows.json]
-     [--ssp results/sed/ssp_table.h5] [--n-flow 50] [--n-nuts 3] [--threads 1]
+     [--ssp results/sed/ssp_table.h5] [--n-flow 50] [--n-nuts 3 (0: flow only)] [--threads 1]
      [--json [PATH]]   (PATH defaults to bench/results/sedflow.json)
 Flow: galaxies drawn from the flows' prior box, 10,000 samples each, batched
 (`sample_posteriors`); the median of --repeats timings.
@@ -43,6 +43,8 @@ def main() -> None:
     ap.add_argument("--json", nargs="?", const="bench/results/sedflow.json", default=None,
                     help="also write the numbers to this JSON file")
     a = ap.parse_args()
+    if a.json and a.n_nuts < 1:
+        ap.error("--json needs --n-nuts >= 1 (figure 8 reads nuts_seconds_per_galaxy)")
     configure_jax(threads=a.threads)
     torch.set_num_threads(a.threads)
 
@@ -77,10 +79,13 @@ def main() -> None:
                        num_samples=a.samples)
         return res.seconds
 
-    nuts(0)  # compile
-    nuts_s = statistics.median(nuts(i) for i in range(1, a.n_nuts + 1))
+    nuts_s = None
+    if a.n_nuts > 0:  # --n-nuts 0: the flow alone (e.g. comparing flow architectures)
+        nuts(0)  # compile
+        nuts_s = statistics.median(nuts(i) for i in range(1, a.n_nuts + 1))
     row = {
-        "flow_s_per_galaxy": flow_s, "nuts_s_per_galaxy": nuts_s, "ratio": nuts_s / flow_s,
+        "flow_s_per_galaxy": flow_s, "nuts_s_per_galaxy": nuts_s,
+        "ratio": nuts_s / flow_s if nuts_s is not None else None,
         "flow_s_per_galaxy_repeats": flow_all,
         # the same numbers under the names the speed figure reads (plots/paper_data.py)
         "flow_seconds_per_galaxy_10k": flow_s, "nuts_seconds_per_galaxy": nuts_s,
