@@ -4,8 +4,8 @@ Colour limits (`--part colours`): on a mock suite's scenes, the attenuation that
 mock's own law infers from the exact colour excesses, per pixel after the PSF (pixels with
 i-band S/N > 5, as `dust.a_band_observable`) and per galaxy (as
 `dust.ceiling.a_band_integrated_colours`), scored against the truth. Colours cannot see grey
-attenuation (stars mixed with dust), so no screen fit gets below these errors, however well it
-knows the stars' colours.
+attenuation (stars mixed with dust): however well a screen fit knows the stars' colours, only
+what the morphology adds takes it below these errors.
 
 Age-dust trade (`--part posterior`): one dust-free population drawn from a mock suite's
 `sed.<role>` block (the same population the fits use as their prior, `population: suite`) sits

@@ -90,8 +90,8 @@ def colour_screen_attenuation(attenuation: F64, k_bands: F64) -> F64:
 
     Photometry sees attenuation only through colours; with stars and dust mixed, part of it is
     grey (Disney, Davies & Phillipps 1989; Witt & Gordon 2000) and a screen fitted to the
-    galaxy's exact colours misses that part. The A_b it infers is the colour limit: what any fit
-    with a screen law reaches from perfect integrated photometry.
+    galaxy's exact colours misses that part. The A_b it infers is the colour limit: what a fit
+    with a screen law reaches from perfect photometry, unless the morphology tells it more.
     """
     a = np.asarray(attenuation, dtype=np.float64)
     k = np.asarray(k_bands, dtype=np.float64).reshape((-1,) + (1,) * (a.ndim - 1))
