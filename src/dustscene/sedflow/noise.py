@@ -6,7 +6,7 @@ depth_scatter_mag), plus a fractional calibration / model floor drawn log-unifor
 Observed flux = f_true + that noise. The *reported* 1-sigma error is what a pipeline can
 compute, sqrt(sky_b'^2 + (floor |f_obs,b|)^2), from the measured flux: a floor on the true flux
 would make sigma_b / sigma_b' = f_true,b / f_true,b' for bright galaxies, i.e. hand the flow
-noiseless colours (0.007 mag vs 0.045 mag from the fluxes, session-3 notes) that no Gaussian
+noiseless colours (0.007 mag vs 0.045 mag from the fluxes) that no Gaussian
 likelihood (NUTS) knows of. Given f_obs, sigma is ancillary, so the NUTS likelihood
 N(f_obs | f(theta), sigma) is the simulator's up to floor |f_obs| vs floor f_true.
 Features are asinh magnitudes (Lupton, Gunn & Szalay 1999) with a fixed softening b_b = the

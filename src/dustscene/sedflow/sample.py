@@ -23,7 +23,7 @@ from .parameters import SFH_NAMES, THETA_NAMES, u_to_weights
 
 F64 = NDArray[np.float64]
 # samples x galaxies per flow call: activations of ~10 MB stay in cache; 200k rows were
-# 2.2x slower per galaxy (memory-bound matmuls; session-3 notes)
+# 2.2x slower per galaxy (memory-bound matmuls; bench/sedflow.py measures the cost)
 MAX_ROWS = 40_000
 
 

@@ -2,7 +2,8 @@
 
 Flows are zuko MAFs (or neural spline flows, `model="zuko_nsf"`) whose first layer maps the
 prior box to R^D (`z_score_theta="transform_to_unconstrained"`), so every sample lies inside the
-prior: the nflows MAF leaked up to 98 % of its mass outside a box prior here (notes).
+prior: sbi's nflows MAF on z-scored theta puts over half of its draws outside the box
+(bench/sedflow_baseline.py trains both on the same simulations).
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ class TrainConfig:
     estimator and loss). Under a constant rate (sbi 0.27's `NPE.train`, schedule "sbi") the
     default flow's validation -log q wandered between 1.86 and 2.13 over the last ten of 60
     epochs, so its early stop and kept epoch were luck; the decayed rate settles smoothly at the
-    same level (1.86, width 64; session-4 notes). Depth of training mattered most: the old
+    same level (1.86, width 64). Depth of training mattered most: the old
     14-epoch default stopped at 2.7.
     """
 
