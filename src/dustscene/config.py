@@ -120,6 +120,7 @@ def load_workflow_config(
         _check_fit_keys(fit.get(group, {}), f"fit.{group}", source)
     for i, obs in enumerate(cfg.get("observations", [])):
         _check_fit_keys(obs.get("fit", {}), f"observations[{i}].fit", source)
+    _check_fit_keys(cfg.get("hallucination", {}).get("fit", {}), "hallucination.fit", source)
     observations: dict[str, Path] = {}
     for obs in cfg.get("observations", []):
         if obs["name"] in observations:

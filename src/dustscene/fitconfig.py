@@ -18,6 +18,12 @@ DEFAULTS: dict[str, Any] = {
     "population": None,  # sed + bulge_disk: a mock suite (YAML path or dict); its sed block is
     # the prior (the workflow's `population: suite` passes the configured mock suite)
     "spectrum_prior": None,  # latent: path of the trained prior (.eqx); the workflow sets it
+    # free pixels under the learned morphology prior: a trained score model (.eqx path, or a
+    # priors.ScorePrior); needs full boxes (support_snr: 0). The fit file then holds the
+    # hallucination maps F_L, F_P, dF, rho of those pixels (inference.morphfisher)
+    "score_prior": None,
+    "score_temperature": 0.02,  # the prior's diffusion time t (report it with every F_P)
+    "score_probes": 100,  # Hutchinson probes of F_P
     "point_sources": [],  # catalog/detection indices modelled as PSF-shaped sources
     "dust": "none",  # none | smooth | free | wavelet | resolved
     "dust_geometry": "screen",  # screen: exp(-tau) | partial: (1 - c) + c exp(-tau), c fitted

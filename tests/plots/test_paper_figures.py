@@ -165,11 +165,11 @@ def test_hallucination_figure(tmp_path: Path) -> None:
     maps, mocks = [], []
     for k in range(2):
         p = tmp_path / f"h_{k}.h5"
-        with h5py.File(p, "w") as f:
-            f["rho"] = RNG.uniform(0, 1, (NY, NX))
-            f["on_source"] = np.ones((NY, NX), np.uint8)
-            f["large_error"] = (RNG.uniform(0, 1, (NY, NX)) > 0.8).astype(np.uint8)
-            f.attrs["auc_large_error"] = 0.7
+        with h5py.File(p, "w") as f:  # a score-prior fit file: its model and maps
+            f["model/observed"] = RNG.normal(0, 1, (3, NY, NX))
+            f["model/dustfree_observed"] = np.ones((3, NY, NX))
+            f["hallucination/rho"] = RNG.uniform(0, 1, (NY, NX))
+            f["hallucination/delta_fisher"] = RNG.normal(0, 1, (NY, NX))
         maps.append(p)
         mocks.append(_mock(tmp_path / f"m_{k}.h5", np.zeros((NY, NX))))
     val = tmp_path / "validation.json"

@@ -6,8 +6,7 @@ import jax
 import jax.numpy as jnp
 import pytest
 
-from dustscene.hallucination import prior_fisher_exact, prior_fisher_hutchinson
-from dustscene.priors import ScorePrior
+from dustscene.priors import ScorePrior, prior_fisher_exact, prior_fisher_hutchinson
 
 
 @pytest.fixture(scope="module")

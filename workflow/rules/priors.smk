@@ -1,5 +1,5 @@
 # Score-model morphology prior (trained on dust-free mock stamps) and the hallucination score
-# of prior MAP fits of the first `hallucination.n_scenes` mocks (config keys and defaults:
+# of score-prior scene fits of the first `hallucination.n_scenes` mocks (config keys and defaults:
 # workflow/schemas/config.schema.yaml); one script per rule.
 
 PRIORS = config["priors"]
@@ -43,7 +43,6 @@ rule train_score_prior:
 rule hallucination:
     input:
         mock="results/mocks/{scene}.h5",
-        fit="results/fits/{scene}.h5",
         model=f"results/priors/score_{HALLUCINATION['prior_size']}.eqx",
         meta=f"results/priors/score_{HALLUCINATION['prior_size']}.json",
     output:
@@ -57,6 +56,7 @@ rule hallucination:
     params:
         seed=SEED,
         hallucination=HALLUCINATION,
+        jax_cache="results/.jax_cache",
     log:
         "results/logs/hallucination/{scene}.log",
     benchmark:
@@ -74,6 +74,7 @@ rule hallucination:
 rule hallucination_validation:
     input:
         mocks=expand("results/mocks/{scene}.h5", scene=MASKED_HALF_SCENES),
+        mapped_mocks=expand("results/mocks/{scene}.h5", scene=HALLUCINATION_SCENES),
         maps=expand("results/hallucination/{scene}.h5", scene=HALLUCINATION_SCENES),
         model=f"results/priors/score_{HALLUCINATION['prior_size']}.eqx",
         meta=f"results/priors/score_{HALLUCINATION['prior_size']}.json",
@@ -82,6 +83,7 @@ rule hallucination_validation:
     params:
         seed=SEED,
         hallucination=HALLUCINATION,
+        jax_cache="results/.jax_cache",
     log:
         "results/logs/hallucination/validation.log",
     benchmark:

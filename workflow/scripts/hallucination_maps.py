@@ -1,25 +1,28 @@
-"""Rule hallucination: the prior MAP fit of one mock behind its fitted dust, its F_L / F_P
-maps (HDF5) and their figure."""
+"""Rule hallucination: the score-prior fit of one mock (a fit file whose `hallucination/` group
+holds F_L, F_P, dF and rho of its free pixels) and the figure of its maps against the truth."""
 
 from dustscene._jax import configure_jax
 
 sm = snakemake  # noqa: F821  (injected by Snakemake)
 configure_jax(threads=sm.threads)  # float64: Fisher diagonals span many decades
 
-from dustscene.hallucination.analysis import prior_and_settings  # noqa: E402
-from dustscene.hallucination.compute import scene_hallucination  # noqa: E402
+from dustscene.hallucination.analysis import fit_config  # noqa: E402
+from dustscene.hallucination.errors import scene_errors  # noqa: E402
 from dustscene.hallucination.figure import plot_maps  # noqa: E402
-from dustscene.hallucination.store import write_hallucination  # noqa: E402
+from dustscene.inference import run_fit_file, use_compilation_cache  # noqa: E402
 from dustscene.io.fitfile import read_fit  # noqa: E402
 from dustscene.io.logs import setup_script_logging  # noqa: E402
 from dustscene.mocks import read_scene  # noqa: E402
 
 log = setup_script_logging(sm.log[0])
-h = dict(sm.params.hallucination)
-prior, settings = prior_and_settings(h, sm.input.model)
+use_compilation_cache(sm.params.jax_cache)
+cfg = {**fit_config(dict(sm.params.hallucination), sm.input.model), "seed": int(sm.params.seed)}
+attrs = run_fit_file(sm.input.mock, sm.output.h5, cfg, logger=log)
 mock = read_scene(sm.input.mock)
-ebv = read_fit(sm.input.fit, (), optional=("dust/ebv",)).get("dust/ebv")
-result = scene_hallucination(mock, ebv, prior, settings, seed=int(sm.params.seed))
-write_hallucination(sm.output.h5, result)
-plot_maps(mock, result, sm.output.png, title=sm.wildcards.scene)
-log.info("%s: %s", sm.wildcards.scene, result["attrs"])
+fit = read_fit(sm.output.h5, ("model/observed", "model/dustfree_observed", "hallucination"),
+               optional=("dust/rho",))
+errors = scene_errors(fit, mock.dustfree, mock.attenuated, mock.variance)
+plot_maps(mock, fit, errors, sm.output.png, title=sm.wildcards.scene)
+log.info("%s: chi2/dof %.3f, AUC of rho for large errors %.3f, prior-dominated light %.3f",
+         sm.wildcards.scene, attrs["chi2_per_dof"], errors["auc_large_error"],
+         errors["prior_dominated_flux_fraction"])

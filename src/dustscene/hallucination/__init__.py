@@ -1,9 +1,5 @@
-"""Hallucination score of score-prior fits: Fisher diagonals F_L, F_P, dF, rho and validation."""
+"""Hallucination score of score-prior fits: the masked-half test, large-error pixels and the AUC
+of rho (the maps themselves: `inference.morphfisher`, `inference.dustfisher`)."""
 
-from .fisher import likelihood_fisher_dust as likelihood_fisher_dust
-from .fisher import likelihood_fisher_morphology as likelihood_fisher_morphology
-from .fisher import prior_fisher_exact as prior_fisher_exact
-from .fisher import prior_fisher_hutchinson as prior_fisher_hutchinson
-from .fisher import weights_corr_kernel2 as weights_corr_kernel2
-from .score import HallucinationMaps as HallucinationMaps
-from .score import auc as auc
+from .errors import auc as auc
+from .errors import scene_errors as scene_errors

@@ -291,6 +291,30 @@ def _birth_clouds(dust: Dust, cfg: dict[str, Any]) -> Dust:
     return Dust(dust.s_d, UniformMap(float(cfg["ebv_init"])))
 
 
+def _with_score_prior(comps: list, cfg: dict[str, Any]) -> list:
+    """Every free-pixel or starlet morphology of `comps` under the score prior of
+    `cfg['score_prior']` (a model path, or a ScorePrior) at `cfg['score_temperature']`."""
+    from dustscene.priors import ScorePrior, load_score_model, with_score_prior
+
+    prior = cfg["score_prior"]
+    if not isinstance(prior, ScorePrior):
+        net, _ = load_score_model(prior)
+        prior = ScorePrior(net, temperature=float(cfg["score_temperature"]))
+    pixels = (FreeMorphology, WaveletMorphology)
+
+    def scored(m: Any) -> Any:
+        return with_score_prior(m, prior) if isinstance(m, pixels) else m
+
+    out = []
+    for c in comps:
+        if isinstance(c, Source):
+            out.append(eqx.tree_at(lambda s: s.morphologies, c,
+                                   tuple(scored(m) for m in c.morphologies)))
+        else:
+            out.append(eqx.tree_at(lambda s: s.morphology, c, scored(c.morphology)))
+    return out
+
+
 def build_scene(data: ObservationData, config: dict[str, Any]) -> tuple[Scene, Observation]:
     """An initial scene (per `config`, see `run.DEFAULTS`) and the observation to fit it to."""
     cfg = config
@@ -457,6 +481,8 @@ def build_scene(data: ObservationData, config: dict[str, Any]) -> tuple[Scene, O
             # a point source's peak pixel holds ~1 / (4 pi sigma^2) of its flux
             flux = np.maximum(flux * 4 * np.pi * psf_w**2, 1e-3 * max(flux.max(), 1e-6))
             comps.append(Component(FreeSpectrum(flux), PointSourceMorphology(yx)))
+    if cfg["score_prior"] is not None:
+        comps = _with_score_prior(comps, cfg)
     sky = None
     if cfg["sky"]:
         noise = np.sqrt(np.median(data.variance[~data.bad])) if (~data.bad).any() else 1.0

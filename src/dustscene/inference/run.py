@@ -15,7 +15,7 @@ import numpy as np
 
 from dustscene.fitconfig import DEFAULTS
 from dustscene.io.fitfile import write_fit
-from dustscene.io.observations import load_observation
+from dustscene.io.observations import ObservationData, load_observation
 from dustscene.scene.component import parts
 from dustscene.scene.dust import GEOMETRIES
 from dustscene.scene.observation import Observation
@@ -26,6 +26,7 @@ from .dustfisher import DustFisherMaps, dust_fisher_maps
 from .fit import FitResult, FitSettings, fit
 from .initialize import build_scene, fit_redshift
 from .laplace import laplace
+from .morphfisher import morphology_fisher_maps
 
 DUST_MAPS = ("none", "smooth", "free", "wavelet", "resolved")
 
@@ -60,6 +61,13 @@ def resolve_config(config: dict[str, Any] | None) -> dict[str, Any]:
         raise ValueError("fit config 'birth_clouds' needs 'morphology: bulge_disk' with "
                          "'free_part' and a law-calibrated 'dust' map (not 'dust_free_opacity'):"
                          " the clouds dim the free part's light with the map's law")
+    if cfg["score_prior"] is not None:
+        pixels = cfg["morphology"] in ("free", "wavelet") or (
+            cfg["morphology"] == "bulge_disk" and cfg["free_part"])
+        if not pixels or (cfg["morphology"] != "wavelet" and cfg["support_snr"] > 0):
+            raise ValueError("fit config 'score_prior' needs free pixels in full boxes: "
+                             "'morphology: free' (or wavelet, or bulge_disk with 'free_part') "
+                             "and 'support_snr: 0' (the prior scores a whole image)")
     if cfg["spectrum"] == "latent" and not cfg["spectrum_prior"]:
         raise ValueError("fit config 'spectrum: latent' needs 'spectrum_prior' (a .eqx path)")
     return cfg
@@ -151,27 +159,18 @@ def fit_product(
     }
 
 
-def run_fit_file(
-    input_path: str | Path,
-    output_path: str | Path,
-    config: dict[str, Any] | None = None,
-    *,
-    logger: logging.Logger | None = None,
+def fit_data(
+    data: ObservationData, cfg: dict[str, Any], *, logger: logging.Logger | None = None
 ) -> dict[str, Any]:
-    """Fit a mock .h5 or an observation .npz with `config` (keys: DEFAULTS); write the fit HDF5.
-
-    Returns the file's root attributes (chi2_per_dof, n_steps, converged, wall_seconds, ...).
-    """
-    from dustscene import __version__
-
+    """Fit one observation with a resolved `cfg` (`resolve_config`): initialise, fit, Laplace,
+    the dust and morphology Fisher maps of parameters that carry a prior, optional NUTS.
+    Returns the fit product (`fit_product`) that `write_fit` stores."""
     log = logger or logging.getLogger("dustscene.fit")
-    cfg = resolve_config(config)
     t0 = time.perf_counter()
-    data = load_observation(input_path, mask_bits=cfg["mask_bits"])
     scene, obs = build_scene(data, cfg)
     log.info(
         "%s: %d components, %d free parameters, %d pixels",
-        input_path,
+        data.path,
         len(scene.components),
         n_free(scene),
         obs.n_pixels,
@@ -196,6 +195,20 @@ def run_fit_file(
         gn = lap.hessian_diag if gauss_newton else None
         maps = dust_fisher_maps(scene, obs, result.u, gn, None if lap is None else lap.sigma_u)
     product = fit_product(scene, obs, result, sigma, maps)
+    if cfg["score_prior"] is not None:
+        morph = morphology_fisher_maps(scene, obs, result.u, key=jax.random.key(cfg["seed"]),
+                                       n_probes=int(cfg["score_probes"]))
+        if morph is None:
+            log.warning("score prior set but no full-box free-pixel morphology: no maps")
+        else:
+            product["hallucination"] = {
+                "fisher_likelihood": morph.fisher_likelihood,
+                "fisher_prior": morph.fisher_prior,
+                "delta_fisher": morph.delta_fisher,
+                "rho": morph.rho,
+            }
+            product["attrs"].update({"score_temperature": morph.temperature,
+                                     "score_probes": morph.n_probes})
     if cfg["hmc"]:
         from .sample import prior_parameters, sample
 
@@ -213,6 +226,11 @@ def run_fit_file(
         else:
             log.warning("hmc requested but no parameter carries a prior; skipped")
     redshift, redshift_source = fit_redshift(cfg, data)
+    from dustscene import __version__
+
+    stored = dict(cfg)
+    if not isinstance(cfg["score_prior"], str | Path | None):
+        stored["score_prior"] = "a ScorePrior in memory"  # a model file is named by its path
     product["attrs"].update(
         {
             "redshift": redshift,
@@ -220,18 +238,39 @@ def run_fit_file(
             "wall_seconds": time.perf_counter() - t0,
             "fit_seconds": float(result.wall_seconds),
             "laplace_method": method,
-            "config": json.dumps(cfg, sort_keys=True),
-            "input": str(input_path),
+            "config": json.dumps(stored, sort_keys=True, default=str),
+            "input": str(data.path),
             "dustscene_version": __version__,
             "parameter_names": [name for name, _ in free_parameters(result.scene)],
         }
     )
+    return product
+
+
+def run_fit_file(
+    input_path: str | Path,
+    output_path: str | Path,
+    config: dict[str, Any] | None = None,
+    *,
+    logger: logging.Logger | None = None,
+) -> dict[str, Any]:
+    """Fit a mock .h5 or an observation .npz with `config` (keys: DEFAULTS); write the fit HDF5.
+
+    Returns the file's root attributes (chi2_per_dof, n_steps, converged, wall_seconds, ...).
+    """
+    cfg = resolve_config(config)
+    t0 = time.perf_counter()
+    data = load_observation(input_path, mask_bits=cfg["mask_bits"])
+    product = fit_data(data, cfg, logger=logger)
+    product["attrs"]["wall_seconds"] = time.perf_counter() - t0
+    product["attrs"]["input"] = str(input_path)
     write_fit(output_path, product)
     return {k: v for k, v in product["attrs"].items() if k != "config"}
 
 
 __all__ = [
     "DEFAULTS",
+    "fit_data",
     "fit_product",
     "resolve_config",
     "run_fit_file",

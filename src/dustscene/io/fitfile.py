@@ -24,7 +24,8 @@ def write_fit(path: str | Path, product: dict[str, Any]) -> None:
 
     Keys: arrays `observed`, `dustfree_observed`, `model_frame`, `ebv`, `residuals`, `weights`,
     `history`; `parameters`/`uncertainties` (name -> array); `schema` (list of dicts);
-    `components` (list of dicts of arrays); optional `samples` (name -> [chain, draw, ...]) with
+    `components` (list of dicts of arrays); optional `dust_maps` and `hallucination` (name ->
+    frame map); optional `samples` (name -> [chain, draw, ...]) with
     `sample_diagnostics`; `attrs` (scalars or JSON-able values).
     """
     with atomic_path(path) as tmp:
@@ -40,6 +41,9 @@ def write_fit(path: str | Path, product: dict[str, Any]) -> None:
             for key, arr in product.get("dust_maps", {}).items():
                 # resolved dust: E(B-V) sigma, Fisher diagonals and rho per pixel (NaN off-map)
                 f.create_dataset(f"dust/{key}", data=np.asarray(arr, np.float32))
+            for key, arr in product.get("hallucination", {}).items():
+                # score-prior pixels: F_L, F_P, dF, rho per pixel (NaN off their boxes)
+                f.create_dataset(f"hallucination/{key}", data=np.asarray(arr, np.float32))
             f["dust"].attrs["calibrated"] = bool(product.get("ebv_calibrated", True))
             f.create_dataset("residuals", data=np.asarray(product["residuals"], np.float32))
             f.create_dataset("observed/weights", data=np.asarray(product["weights"], np.float32))

@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import h5py
 import numpy as np
 from jaxtyping import Float
 from numpy.typing import NDArray
 
+from ..hallucination.errors import scene_errors
 from ..io.atomic import atomic_path, write_json_atomic
 from ..io.fitfile import read_fit
 from ..io.mockfile import MockParts, read_mock
@@ -54,22 +54,6 @@ def load_npz(path: str | Path, required: Sequence[str] = ()) -> dict[str, np.nda
     if missing:
         raise FigureDataError(f"figure data file {p} lacks {missing}")
     return out
-
-
-def _h5(path: str | Path, keys: Sequence[str]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Datasets `keys` (float64) and root attributes of a hallucination-map file (the
-    `hallucination.store.write_hallucination` layout), with clear errors."""
-    p = Path(path)
-    if not p.is_file():
-        raise FigureDataError(f"{p}: file not found")
-    try:
-        with h5py.File(p, "r") as f:
-            missing = [k for k in keys if k not in f]
-            if missing:
-                raise FigureDataError(f"{p}: missing dataset(s) {missing}")
-            return {k: np.asarray(f[k][()], np.float64) for k in keys}, dict(f.attrs)
-    except OSError as err:
-        raise FigureDataError(f"{p}: not a readable HDF5 file ({err})") from err
 
 
 def _mock(path: str | Path, keys: Sequence[str] = (), **kw: Any) -> MockParts:  # noqa: ANN401
@@ -233,7 +217,9 @@ def observation_panels(
 def hallucination_panels(
     maps_paths: Sequence[str | Path], mock_paths: Sequence[str | Path], validation_json: str | Path
 ) -> dict[str, np.ndarray]:
-    """Figure 5: rho maps with on-source and large-error masks, and the masked-half fractions.
+    """Figure 5: rho maps of the mocks' score-prior fits (`maps_paths`, fit files) with their
+    on-source and large-error masks (`hallucination.compute.scene_errors`), and the masked-half
+    fractions.
 
     Keys per scene k: `rho_k`, `on_source_k`, `large_error_k`, `image_k` (i band); `names`,
     `auc` (scene,), `temperature`; masked-half: `mh_labels`, `mh_values` (fraction of on-source
@@ -244,14 +230,17 @@ def hallucination_panels(
                               f"{len(maps_paths)} and {len(mock_paths)}")
     out: dict[str, Any] = {"names": [], "auc": []}
     for k, (h, m) in enumerate(zip(maps_paths, mock_paths, strict=True)):
-        maps, attrs = _h5(h, ["rho", "on_source", "large_error"])
-        mock = _mock(m, ["observed/images"], attrs=("bands",))
-        out[f"rho_{k}"] = maps["rho"]
-        out[f"on_source_{k}"] = maps["on_source"] > 0
-        out[f"large_error_{k}"] = maps["large_error"] > 0
+        fit = _fit(h, ("model/observed", "model/dustfree_observed", "hallucination"))
+        keys = ["observed/images", "observed/variance", "truth/dustfree", "truth/attenuated"]
+        mock = _mock(m, keys, attrs=("bands",))
+        errors = scene_errors(fit, mock.array("truth/dustfree"), mock.array("truth/attenuated"),
+                              mock.array("observed/variance"))
+        out[f"rho_{k}"] = np.asarray(fit["hallucination/rho"], np.float64)
+        out[f"on_source_{k}"] = errors["on_source"]
+        out[f"large_error_{k}"] = errors["large_error"]
         out[f"image_{k}"] = mock.array("observed/images")[_i_band(mock.bands)]
         out["names"].append(Path(h).stem)
-        out["auc"].append(float(attrs.get("auc_large_error", np.nan)))
+        out["auc"].append(errors["auc_large_error"])
     p = Path(validation_json)
     try:
         summary = json.loads(p.read_text())

@@ -1,14 +1,11 @@
-"""Score-model morphology prior: training stamps, U-Net denoiser, DSM training, I/O, MAP fits."""
+"""Score-model morphology prior: training stamps, U-Net denoiser, DSM training, I/O, the prior
+in fits (`ScoreDensity`) and its Fisher diagonal."""
 
+from .fisher import prior_fisher_exact as prior_fisher_exact
+from .fisher import prior_fisher_hutchinson as prior_fisher_hutchinson
 from .io import ScoreModelError as ScoreModelError
 from .io import load_score_model as load_score_model
 from .io import save_score_model as save_score_model
-from .map_fit import PixelSource as PixelSource
-from .map_fit import cosine_similarity as cosine_similarity
-from .map_fit import fit_map as fit_map
-from .map_fit import initial_source as initial_source
-from .map_fit import log_likelihood as log_likelihood
-from .map_fit import render as render
 from .network import ScoreUNet as ScoreUNet
 from .network import vp_alpha_sigma2 as vp_alpha_sigma2
 from .prior import ScoreDensity as ScoreDensity

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float
 
 from dustscene._jax import cast_floats
@@ -99,44 +100,58 @@ def _pad_to(x: Float[Array, "y x"], size: tuple[int, int]) -> tuple[Array, tuple
 class ScoreDensity:
     """The score prior as a `Parameter` prior of a free-pixel or starlet morphology.
 
-    `log_prob` is a surrogate: its value is 0 and its *gradient* is the score of the
-    peak-normalised image, so the prior's pull joins grad log L inside the compiled fit
-    (`inference.loss_function` adds `scene.parameters.log_prior`) while a fit's loss history
-    stays -log L. `proper = False`: NUTS and evidence never use it, Laplace sigmas of such
-    pixels are likelihood-only, and the fit runs Adam alone to its last step (a line search
-    and a best-iterate pick need true values; `inference.fit` enforces both).
+    `log_prob` is a surrogate: its value is 0 and its *gradient* is the score of the image
+    divided by `scale` (the prior's unit; None: the current peak, held fixed per step), so the
+    prior's pull joins grad log L inside the compiled fit (`inference.loss_function` adds
+    `scene.parameters.log_prior`) while a fit's loss history stays -log L.
+    `proper = False`: NUTS and evidence never use it, Laplace sigmas of such pixels are
+    likelihood-only, and the fit runs Adam alone to its last step (a line search and a
+    best-iterate pick need true values; `inference.fit` enforces both).
     `layout`: "pixels" for a (h, w) box, "starlet" for (scales + 1, h, w) coefficients whose
-    sum is the image. The image is zero-padded
-    centrally to a multiple of 4 pixels, at least `min_size`, as the U-Net pools twice.
+    sum is the image. The image is zero-padded centrally to a multiple of 4 pixels, at least
+    `min_size`, as the U-Net pools twice.
     Hashing is by identity, so a scene carrying it stays a valid static field under jit.
     """
 
     proper = False
 
-    def __init__(self, prior: ScorePrior, *, layout: str = "pixels", min_size: int = 32):
+    def __init__(self, prior: ScorePrior, *, layout: str = "pixels", min_size: int = 32,
+                 scale: float | None = None):
         if layout not in ("pixels", "starlet"):
             raise ValueError(f"ScoreDensity layout must be 'pixels' or 'starlet', got {layout!r}")
         self.prior = prior
         self.layout = layout
         self.min_size = int(min_size)
+        self.scale = None if scale is None else float(scale)
 
     def image(self, value: Array) -> Float[Array, "y x"]:
         return jnp.sum(value, axis=0) if self.layout == "starlet" else value
 
-    def log_prob(self, value: Array) -> Float[Array, ""]:
+    def score(self, value: Array) -> Float[Array, "y x"]:
+        """grad log p of the image at `value`, with its peak held fixed: s(x / peak) / peak.
+
+        Differentiable in `value`, so -diag of its Jacobian is the prior's Fisher diagonal in
+        the image's own units (`priors.fisher`, the hallucination maps of a fit)."""
         img = self.image(value)
         if img.ndim != 2:
             raise ValueError(
                 f"ScoreDensity({self.layout!r}) needs a 2-D image, got shape {img.shape}: "
                 "free morphologies with a support mask are not supported"
             )
-        peak = jax.lax.stop_gradient(jnp.maximum(jnp.max(img), 1e-30))
+        if self.scale is None:
+            peak = jax.lax.stop_gradient(jnp.maximum(jnp.max(img), 1e-30))
+        else:
+            peak = self.scale
         size = tuple(max(self.min_size, -(-n // 4) * 4) for n in img.shape)
         padded, (oy, ox) = _pad_to(img / peak, size)
-        s = jax.lax.stop_gradient(self.prior.grad_log_prior(padded))
-        s = s[oy : oy + img.shape[0], ox : ox + img.shape[1]]
+        s = self.prior.grad_log_prior(padded)
+        return s[oy : oy + img.shape[0], ox : ox + img.shape[1]] / peak
+
+    def log_prob(self, value: Array) -> Float[Array, ""]:
+        img = self.image(value)
+        s = jax.lax.stop_gradient(self.score(value))
         # value 0, gradient s / peak: the loss history stays -log L, the pull is the score's
-        return jnp.sum(s * (img - jax.lax.stop_gradient(img)) / peak)
+        return jnp.sum(s * (img - jax.lax.stop_gradient(img)))
 
 
 def with_score_prior(morphology: Any, prior: ScorePrior) -> Any:
@@ -156,5 +171,10 @@ def with_score_prior(morphology: Any, prior: ScorePrior) -> Any:
             f"the score prior applies to free-pixel or wavelet morphologies, not "
             f"{type(morphology).__name__}"
         )
-    new = dataclasses.replace(leaf, prior=ScoreDensity(prior, layout=layout))
+    # the prior's unit is the starting image's peak, held through the fit: the current peak
+    # would let pixels without data (masked, beyond the PSF's reach) grow into the peak and
+    # rescale what the prior sees of the rest
+    img = np.asarray(leaf.value)
+    peak = float(np.max(img.sum(axis=0) if layout == "starlet" else img))
+    new = dataclasses.replace(leaf, prior=ScoreDensity(prior, layout=layout, scale=peak))
     return eqx.tree_at(where, morphology, new)
