@@ -47,6 +47,24 @@ def test_log_prob_is_zero_and_its_gradient_is_the_score() -> None:
     np.testing.assert_allclose(jax.grad(dens.log_prob)(x), expect, rtol=1e-12, atol=1e-12)
 
 
+def test_the_peak_is_over_the_pixels_with_data() -> None:
+    """A pixel outside `peak_mask` (no data) brighter than the rest does not rescale the
+    image the prior sees: the score equals the one without that pixel's excess."""
+    prior = ScorePrior(GaussianScore(jnp.asarray(_blob(15, 17, 4))), temperature=0.05)
+    x = 3.0 * _blob(14, 16, 5) + 0.01
+    seen = np.ones((N, N), bool)
+    seen[:, :4] = False
+    bright = x.copy()
+    bright[10, 2] = 50.0  # a masked pixel grown far above the galaxy's peak
+    dens = ScoreDensity(prior, peak_mask=seen)
+    peak = float(x[seen].max())
+    expect = prior.grad_log_prior(jnp.asarray(bright) / peak) / peak
+    np.testing.assert_allclose(dens.score(jnp.asarray(bright)), expect, rtol=1e-12)
+    # without the mask that pixel sets the peak
+    free = ScoreDensity(prior).score(jnp.asarray(bright))
+    assert not np.allclose(free, expect)
+
+
 def test_starlet_layout_pulls_every_scale_by_the_image_score() -> None:
     mu = jnp.asarray(_blob(15, 17, 4))
     prior = ScorePrior(GaussianScore(mu))

@@ -1,6 +1,7 @@
 # Score-model morphology prior (trained on dust-free mock stamps) and the hallucination score
-# of score-prior scene fits of the first `hallucination.n_scenes` mocks (config keys and defaults:
-# workflow/schemas/config.schema.yaml); one script per rule.
+# of score-prior scene fits of the first `hallucination.n_scenes` mocks and of every real
+# observation (config keys and defaults: workflow/schemas/config.schema.yaml); one script
+# per rule.
 
 PRIORS = config["priors"]
 HALLUCINATION = config["hallucination"]
@@ -42,7 +43,7 @@ rule train_score_prior:
 
 rule hallucination:
     input:
-        mock="results/mocks/{scene}.h5",
+        data=fit_input,
         model=f"results/priors/score_{HALLUCINATION['prior_size']}.eqx",
         meta=f"results/priors/score_{HALLUCINATION['prior_size']}.json",
     output:
@@ -55,7 +56,8 @@ rule hallucination:
         ),
     params:
         seed=SEED,
-        hallucination=HALLUCINATION,
+        hallucination=hallucination_settings,
+        has_truth=lambda wc: wc.scene not in OBS,
         jax_cache="results/.jax_cache",
     log:
         "results/logs/hallucination/{scene}.log",
@@ -102,3 +104,5 @@ rule priors:
     input:
         expand("results/priors/score_{size}.eqx", size=PRIORS["sizes"]),
         "results/hallucination/validation.json",
+        # every real observation gets its score-prior fit too (no truth: maps and figure only)
+        expand("results/hallucination/{scene}.h5", scene=list(OBS)),

@@ -55,7 +55,7 @@ def masked_half(
 ) -> dict[str, float]:
     """Scale the noiseless `truth` to peak S/N `peak_snr` (band-summed), add noise, mask the
     columns left of the light-weighted centre, fit it with the score-prior config `cfg` (one
-    source at that centre, its box the whole stamp) and count on-source pixels
+    source at that centre, its box the whole stamp, no dust map) and count on-source pixels
     (truth > on_source_frac x peak) with dF > 0 in each half, and in the masked interior (more
     than 2 FWHM from the mask edge)."""
     sig = np.sqrt(variance)
@@ -73,7 +73,8 @@ def masked_half(
         variance=np.asarray(variance, float), bad=np.broadcast_to(masked, truth.shape).copy(),
         psfs=np.asarray(psf, float), centers=np.array([[cy, float(cx)]]),
     )
-    box = {"box_half_size": max(img.shape), "detect_extra": False}
+    # no dust map: the truth is dust-free, so the data alone set F_L of the pixels
+    box = {"box_half_size": max(img.shape), "detect_extra": False, "dust": "none"}
     product = fit_data(data, {**cfg, **box})
     maps = product["hallucination"]
     d, rho = maps["delta_fisher"], maps["rho"]

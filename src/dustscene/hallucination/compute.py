@@ -41,7 +41,7 @@ def validation_summary(
         mock.variance,
         mock.psf,
         mock.attrs["bands"],
-        {**cfg, "dust": "none"},
+        cfg,
         key=jax.random.key(seed),
         peak_snr=peak_snr,
     )

@@ -17,7 +17,7 @@ from jaxtyping import Array, ArrayLike, Float
 
 from dustscene.scene.dustmap import NodeMap, SmoothnessPrior
 from dustscene.scene.observation import Observation
-from dustscene.scene.parameters import free_parameters, from_vector
+from dustscene.scene.parameters import from_vector, parameter_offsets
 from dustscene.scene.scene import Scene
 
 from .laplace import gauss_newton_diagonal
@@ -63,11 +63,7 @@ def dust_fisher_maps(
     maps = _node_maps(fitted)
     if not maps:
         return None
-    # offsets of the node parameters in the flat vector, in free_parameters order
-    offsets, offset = {}, 0
-    for _, p in free_parameters(fitted):
-        offsets[id(p)] = offset
-        offset += int(p.value.size)
+    offsets = parameter_offsets(fitted)
     frame = fitted.frame
     shape = frame.shape
     best = np.full(shape, -np.inf)

@@ -291,9 +291,10 @@ def _birth_clouds(dust: Dust, cfg: dict[str, Any]) -> Dust:
     return Dust(dust.s_d, UniformMap(float(cfg["ebv_init"])))
 
 
-def _with_score_prior(comps: list, cfg: dict[str, Any]) -> list:
+def _with_score_prior(comps: list, cfg: dict[str, Any], seen: np.ndarray) -> list:
     """Every free-pixel or starlet morphology of `comps` under the score prior of
-    `cfg['score_prior']` (a model path, or a ScorePrior) at `cfg['score_temperature']`."""
+    `cfg['score_prior']` (a model path, or a ScorePrior) at `cfg['score_temperature']`, its
+    image normalised by its peak over `seen` (y, x: pixels with data in some band)."""
     from dustscene.priors import ScorePrior, load_score_model, with_score_prior
 
     prior = cfg["score_prior"]
@@ -303,7 +304,11 @@ def _with_score_prior(comps: list, cfg: dict[str, Any]) -> list:
     pixels = (FreeMorphology, WaveletMorphology)
 
     def scored(m: Any) -> Any:
-        return with_score_prior(m, prior) if isinstance(m, pixels) else m
+        if not isinstance(m, pixels):
+            return m
+        h, w = m.box if isinstance(m, FreeMorphology) else m.coefficients.value.shape[-2:]
+        y0, x0 = m.origin
+        return with_score_prior(m, prior, peak_mask=seen[y0 : y0 + h, x0 : x0 + w])
 
     out = []
     for c in comps:
@@ -482,7 +487,7 @@ def build_scene(data: ObservationData, config: dict[str, Any]) -> tuple[Scene, O
             flux = np.maximum(flux * 4 * np.pi * psf_w**2, 1e-3 * max(flux.max(), 1e-6))
             comps.append(Component(FreeSpectrum(flux), PointSourceMorphology(yx)))
     if cfg["score_prior"] is not None:
-        comps = _with_score_prior(comps, cfg)
+        comps = _with_score_prior(comps, cfg, ~data.bad.all(axis=0))
     sky = None
     if cfg["sky"]:
         noise = np.sqrt(np.median(data.variance[~data.bad])) if (~data.bad).any() else 1.0

@@ -22,7 +22,7 @@ from dustscene.priors.prior import ScoreDensity
 from dustscene.scene.component import parts
 from dustscene.scene.morphology import FreeMorphology
 from dustscene.scene.observation import Observation
-from dustscene.scene.parameters import free_parameters, from_vector
+from dustscene.scene.parameters import from_vector, parameter_offsets
 from dustscene.scene.scene import Scene
 
 from .laplace import gauss_newton_diagonal
@@ -80,10 +80,7 @@ def morphology_fisher_maps(
     morphs = score_morphologies(fitted)
     if not morphs:
         return None
-    offsets, offset = {}, 0
-    for _, p in free_parameters(fitted):
-        offsets[id(p)] = offset
-        offset += int(p.value.size)
+    offsets = parameter_offsets(fitted)
     shape = fitted.frame.shape
     all_parts = [p for comp in fitted.components for p in parts(comp)]
     best = np.full(shape, -np.inf)

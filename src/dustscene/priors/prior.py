@@ -100,10 +100,12 @@ def _pad_to(x: Float[Array, "y x"], size: tuple[int, int]) -> tuple[Array, tuple
 class ScoreDensity:
     """The score prior as a `Parameter` prior of a free-pixel or starlet morphology.
 
-    `log_prob` is a surrogate: its value is 0 and its *gradient* is the score of the image
-    divided by `scale` (the prior's unit; None: the current peak, held fixed per step), so the
-    prior's pull joins grad log L inside the compiled fit (`inference.loss_function` adds
-    `scene.parameters.log_prior`) while a fit's loss history stays -log L.
+    `log_prob` is a surrogate: its value is 0 and its *gradient* is the score of the
+    peak-normalised image, so the prior's pull joins grad log L inside the compiled fit
+    (`inference.loss_function` adds `scene.parameters.log_prior`) while a fit's loss history
+    stays -log L. The peak (held fixed per step) is over `peak_mask`, the pixels the data
+    see: a pixel without data (masked, beyond the PSF's reach) must not grow into the peak
+    and rescale what the prior sees of the rest.
     `proper = False`: NUTS and evidence never use it, Laplace sigmas of such pixels are
     likelihood-only, and the fit runs Adam alone to its last step (a line search and a
     best-iterate pick need true values; `inference.fit` enforces both).
@@ -116,13 +118,13 @@ class ScoreDensity:
     proper = False
 
     def __init__(self, prior: ScorePrior, *, layout: str = "pixels", min_size: int = 32,
-                 scale: float | None = None):
+                 peak_mask: np.ndarray | None = None):
         if layout not in ("pixels", "starlet"):
             raise ValueError(f"ScoreDensity layout must be 'pixels' or 'starlet', got {layout!r}")
         self.prior = prior
         self.layout = layout
         self.min_size = int(min_size)
-        self.scale = None if scale is None else float(scale)
+        self.peak_mask = None if peak_mask is None else np.asarray(peak_mask, bool)
 
     def image(self, value: Array) -> Float[Array, "y x"]:
         return jnp.sum(value, axis=0) if self.layout == "starlet" else value
@@ -138,10 +140,8 @@ class ScoreDensity:
                 f"ScoreDensity({self.layout!r}) needs a 2-D image, got shape {img.shape}: "
                 "free morphologies with a support mask are not supported"
             )
-        if self.scale is None:
-            peak = jax.lax.stop_gradient(jnp.maximum(jnp.max(img), 1e-30))
-        else:
-            peak = self.scale
+        seen = img if self.peak_mask is None else jnp.where(self.peak_mask, img, 0.0)
+        peak = jax.lax.stop_gradient(jnp.maximum(jnp.max(seen), 1e-30))
         size = tuple(max(self.min_size, -(-n // 4) * 4) for n in img.shape)
         padded, (oy, ox) = _pad_to(img / peak, size)
         s = self.prior.grad_log_prior(padded)
@@ -154,8 +154,11 @@ class ScoreDensity:
         return jnp.sum(s * (img - jax.lax.stop_gradient(img)))
 
 
-def with_score_prior(morphology: Any, prior: ScorePrior) -> Any:
-    """The same FreeMorphology / WaveletMorphology with the score prior on its pixels."""
+def with_score_prior(
+    morphology: Any, prior: ScorePrior, peak_mask: np.ndarray | None = None
+) -> Any:
+    """The same FreeMorphology / WaveletMorphology with the score prior on its pixels;
+    `peak_mask` (box-shaped): the pixels whose peak normalises the image (`ScoreDensity`)."""
     from dustscene.scene.morphology import FreeMorphology, WaveletMorphology
 
     if isinstance(morphology, FreeMorphology):
@@ -171,10 +174,6 @@ def with_score_prior(morphology: Any, prior: ScorePrior) -> Any:
             f"the score prior applies to free-pixel or wavelet morphologies, not "
             f"{type(morphology).__name__}"
         )
-    # the prior's unit is the starting image's peak, held through the fit: the current peak
-    # would let pixels without data (masked, beyond the PSF's reach) grow into the peak and
-    # rescale what the prior sees of the rest
-    img = np.asarray(leaf.value)
-    peak = float(np.max(img.sum(axis=0) if layout == "starlet" else img))
-    new = dataclasses.replace(leaf, prior=ScoreDensity(prior, layout=layout, scale=peak))
+    density = ScoreDensity(prior, layout=layout, peak_mask=peak_mask)
+    new = dataclasses.replace(leaf, prior=density)
     return eqx.tree_at(where, morphology, new)

@@ -149,6 +149,16 @@ def log_prior(tree: Any) -> Array:
     return total
 
 
+def parameter_offsets(tree: Any) -> dict[int, int]:
+    """id(parameter) -> its first entry in the flat vector (`to_vector`), for the free
+    parameters of `tree` itself (not of a copy: ids are of these objects)."""
+    out, offset = {}, 0
+    for _, p in free_parameters(tree):
+        out[id(p)] = offset
+        offset += int(p.value.size)
+    return out
+
+
 def parameter_schema(tree: Any) -> list[dict[str, Any]]:
     """JSON-ready description of the free parameters: name, shape, offset, constraint, prior."""
     out, offset = [], 0
