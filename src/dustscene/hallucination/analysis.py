@@ -19,7 +19,7 @@ from dustscene.inference.run import fit_data, resolve_config
 from dustscene.io.observations import ObservationData
 from dustscene.priors.prior import ScorePrior
 
-from .errors import large_error_auc, large_error_pixels
+from .errors import large_error_auc, large_error_pixels, on_source_pixels
 
 # a score-prior scene fit: per source one box of free pixels under the prior, a free spectrum
 # and a resolved E(B-V) map under its smoothness prior (the dusty scene SED x morphology x
@@ -78,7 +78,7 @@ def masked_half(
     product = fit_data(data, {**cfg, **box})
     maps = product["hallucination"]
     d, rho = maps["delta_fisher"], maps["rho"]
-    on = img > on_source_frac * img.max()
+    on = on_source_pixels(scaled, on_source_frac)
     # pixels within ~2 PSF FWHM of the mask edge still see data through the PSF wings
     fwhm = psf_fwhm_pixels(psf)
     edge = int(np.ceil(2.0 * fwhm))
