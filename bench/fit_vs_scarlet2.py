@@ -1,10 +1,20 @@
-"""Bench: 32 synthetic 5-band 64x64 scenes (two Sersics + a star) fitted in one batched call."""
+"""Bench: 32 synthetic 5-band 64x64 scenes (two Sersics + a star) fitted in one batched call,
+against scarlet2 0.5.1 on the first of the same scenes from the same starts, in the same run.
+
+Run: `make bench` (creates scarlet2's own environment, .bench/scarlet2/, from
+bench/scarlet2-requirements.txt), or .venv/bin/python bench/fit_vs_scarlet2.py --json
+[--scarlet2-python PATH | --no-scarlet2]. Without scarlet2 the ratio is not computed: no
+scarlet2 number is ever quoted from another run.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
+import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -26,8 +36,10 @@ from dustscene.scene import (
     to_vector,
 )
 
-SCARLET2_QUOTED_S_PER_SCENE = 28.2  # earlier scarlet2 0.5.1 timing, quoted, not run here
-DEFAULT_JSON = str(Path(__file__).with_name("results") / "fit_vs_scarlet2.json")
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_JSON = str(ROOT / "bench" / "results" / "fit_vs_scarlet2.json")
+# created by `make bench` (Makefile target .bench/scarlet2/.installed)
+SCARLET2_PYTHON = str(ROOT / ".bench" / "scarlet2" / "bin" / "python")
 
 
 def scene(frame: Frame, p: np.ndarray) -> Scene:
@@ -41,15 +53,8 @@ def scene(frame: Frame, p: np.ndarray) -> Scene:
     return Scene(frame, (g1, g2, star))
 
 
-def run_scarlet2(python: str, scenes_path: str, n: int, timeout: float) -> list[dict] | None:
-    """scarlet2 in its own interpreter (bench-only extra) on the first `n` scenes."""
-    import json
-    import subprocess
-    import tempfile
-    from pathlib import Path
-
-    if not Path(python).exists():
-        return None
+def run_scarlet2(python: str, scenes_path: str, n: int, timeout: float) -> list[dict]:
+    """scarlet2 in its own interpreter (bench/scarlet2_runner.py) on the first `n` scenes."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "scarlet2.json"
         runner = Path(__file__).with_name("scarlet2_runner.py")
@@ -58,8 +63,7 @@ def run_scarlet2(python: str, scenes_path: str, n: int, timeout: float) -> list[
                 [python, str(runner), scenes_path, str(out), str(n)], check=True, timeout=timeout
             )
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as err:
-            print(f"scarlet2 run failed: {err}")
-            return None
+            raise SystemExit(f"scarlet2 run failed ({python}): {err}") from err
         return json.loads(out.read_text())
 
 
@@ -109,13 +113,26 @@ def make_scenes(n_scenes: int, seed: int, scenes_path: str):
 def main(
     n_scenes: int = 32,
     seed: int = 0,
-    scarlet2_python: str = "/tmp/s2venv/bin/python",
+    scarlet2_python: str | None = SCARLET2_PYTHON,
     scarlet2_scenes: int = 4,
-    scenes_path: str = "/tmp/bench_scenes.npz",
     method: str = "map",
     float32: bool = False,
     json_path: str | None = None,
 ) -> dict:
+    """Fit the bench scenes with dustscene, then (unless `scarlet2_python` is None) the first
+    `scarlet2_scenes` of them with scarlet2; print both and their measured throughput ratio."""
+    if scarlet2_python is not None and not Path(scarlet2_python).is_file():
+        raise SystemExit(
+            f"scarlet2 interpreter not found: {scarlet2_python} (`make bench` creates it from "
+            "bench/scarlet2-requirements.txt; --no-scarlet2 times dustscene alone)"
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        return _run(n_scenes, seed, scarlet2_python, scarlet2_scenes, str(Path(tmp) / "scenes.npz"),
+                    method, float32, json_path)
+
+
+def _run(n_scenes, seed, scarlet2_python, scarlet2_scenes, scenes_path, method, float32,
+         json_path) -> dict:
     configure_jax(enable_x64=not float32)
     template, obs, u0 = make_scenes(n_scenes, seed, scenes_path)
     settings = FitSettings(adam_steps=0, lbfgs_steps=200, window=5, rtol=1e-9)
@@ -149,7 +166,8 @@ def main(
         "machine": f"{platform.node()} {platform.processor() or platform.machine()}, "
         f"{os.cpu_count()} cpus visible, jax device {dev}",
     }
-    s2 = run_scarlet2(scarlet2_python, scenes_path, min(scarlet2_scenes, n_scenes), 3000)
+    s2 = (None if scarlet2_python is None else
+          run_scarlet2(scarlet2_python, scenes_path, min(scarlet2_scenes, n_scenes), 3000))
     if s2:
         print(
             "scarlet2 0.5.1 MEASURED here (same scenes, same start, "
@@ -180,15 +198,10 @@ def main(
         out["ratio"] = ratio
         out["ratio_source"] = "measured in this run"
     else:
-        ratio = SCARLET2_QUOTED_S_PER_SCENE / per
-        print(
-            f"QUOTED (earlier timing, not measured here): scarlet2 0.5.1 "
-            f"{SCARLET2_QUOTED_S_PER_SCENE} s per scene -> ratio {ratio:.1f}x"
-        )
-        out["scarlet2"] = {"per_scene_s": [SCARLET2_QUOTED_S_PER_SCENE], "chi2_dof": [],
-                           "steps": [2200]}
-        out["ratio"] = ratio
-        out["ratio_source"] = "quoted scarlet2 time (earlier timing), not measured"
+        print("scarlet2 not run (--no-scarlet2): no throughput ratio")
+        out["scarlet2"] = None
+        out["ratio"] = None
+        out["ratio_source"] = "scarlet2 not run"
     if json_path:
         from dustscene.io.atomic import write_json_atomic
 
@@ -202,9 +215,10 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--n-scenes", type=int, default=32)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--scarlet2-python", default="/tmp/s2venv/bin/python")
+    ap.add_argument("--scarlet2-python", default=SCARLET2_PYTHON,
+                    help="scarlet2's interpreter (default: the one `make bench` creates)")
+    ap.add_argument("--no-scarlet2", action="store_true", help="time dustscene alone")
     ap.add_argument("--scarlet2-scenes", type=int, default=4)
-    ap.add_argument("--scenes-path", default="/tmp/bench_scenes.npz")
     ap.add_argument("--method", choices=("map", "vmap"), default="map")
     ap.add_argument("--float32", action="store_true", help="fit in float32 (default float64)")
     ap.add_argument(
@@ -212,5 +226,5 @@ if __name__ == "__main__":
         help=f"write the table as JSON (default path {DEFAULT_JSON})",
     )
     a = ap.parse_args()
-    main(a.n_scenes, a.seed, a.scarlet2_python, a.scarlet2_scenes, a.scenes_path, a.method,
-         a.float32, a.json)
+    main(a.n_scenes, a.seed, None if a.no_scarlet2 else a.scarlet2_python, a.scarlet2_scenes,
+         a.method, a.float32, a.json)

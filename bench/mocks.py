@@ -1,6 +1,6 @@
 """Benchmark: seconds per 64x64x5 mock scene versus a naive per-band transfer in the same run.
 
-Run: .venv/bin/python bench/mocks.py [--n 10] [--ssp results/sed/ssp_table.h5]
+Run: .venv/bin/python bench/mocks.py [--n 10] [--ssp results/sed/ssp_table.h5] [--json [PATH]]
 The naive baseline renders the same scene the straightforward way: a Python loop over bands
 that re-evaluates every density (clumpiness in float64 on every voxel, clumps as 3-D
 Gaussians on the voxel grid) on the same ray nodes; only the transfer is timed for it.
@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,7 @@ from dustscene.mocks.transfer import (
     trapezoid_weights,
 )
 
+RESULTS = Path(__file__).resolve().parent / "results"
 K_FALLBACK = (np.array([4.61, 3.50, 2.69, 2.22, 1.94]), 4.05)  # only if dustscene.sed is absent
 
 
@@ -80,6 +82,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=10, help="timed scenes")
     ap.add_argument("--n-naive", type=int, default=3, help="timed naive renders")
     ap.add_argument("--ssp", default=None, help="SSP table for real SEDs (default: toy SEDs)")
+    ap.add_argument("--json", nargs="?", const=str(RESULTS / "mocks.json"), default=None,
+                    help="also write the numbers as JSON (default path bench/results/mocks.json)")
     args = ap.parse_args()
     from dustscene._jax import configure_jax
 
@@ -116,6 +120,16 @@ def main() -> None:
     print(f"scene (draw+render+PSF+noise, {n_field}px field -> 64x64x5): {fast:.3f} s median")
     print(f"naive per-band transfer only:                        {slow:.3f} s median")
     print(f"speed-up (naive / scene): {slow / fast:.1f}x")
+    if args.json:
+        from dustscene.io.atomic import write_json_atomic
+
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(args.json, {
+            "scene_seconds": times, "scene_seconds_median": fast,
+            "naive_transfer_seconds": naive, "naive_transfer_seconds_median": slow,
+            "ratio": slow / fast, "field_pixels": n_field, "ssp": args.ssp,
+        })
+        print(f"wrote {args.json}")
 
 
 if __name__ == "__main__":

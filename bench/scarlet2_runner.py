@@ -1,6 +1,7 @@
 """Run scarlet2 (0.5.1, its own venv) on the bench scenes written by fit_vs_scarlet2.py.
 
-Usage: /tmp/s2venv/bin/python bench/scarlet2_runner.py scenes.npz out.json [n_scenes]
+Usage: .bench/scarlet2/bin/python bench/scarlet2_runner.py scenes.npz out.json [n_scenes]
+(`make bench` creates that environment from bench/scarlet2-requirements.txt.)
 Documented recipe (scarlet2 docs, quickstart): Frame with a model PSF, Observation.match,
 sources inside `with Scene(frame)`, Parameters with constraints and relative step sizes,
 `scene.fit(obs, max_iter, e_rel)`. Sersic size ~ R_e, ellipticity (e1, e2) from (q, theta).

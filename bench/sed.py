@@ -1,6 +1,6 @@
 """Benchmark: galaxies per second of sed.photometry (JAX, jit) vs a plain numpy loop.
 
-Run: .venv/bin/python bench/sed.py [--n 10000] [--table PATH]
+Run: .venv/bin/python bench/sed.py [--n 10000] [--table PATH] [--json [PATH]]
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from dustscene._jax import configure_jax
 from dustscene.sed import build_ssp_table, load_filters, load_ssp_table, photometry, sample_prior
 from dustscene.sed.cosmology import age_of_universe_gyr, ln_luminosity_distance_cm
 from dustscene.sed.dust import calzetti00, charlot_fall, drude
+
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def numpy_photometry(p: dict, i: int, t: dict, fs: dict) -> np.ndarray:
@@ -60,6 +62,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=10_000)
     ap.add_argument("--n-numpy", type=int, default=200)
     ap.add_argument("--table", type=Path, default=None)
+    ap.add_argument("--json", nargs="?", const=str(RESULTS / "sed.json"), default=None,
+                    help="also write the numbers as JSON (default path bench/results/sed.json)")
     args = ap.parse_args()
     configure_jax()
 
@@ -107,6 +111,16 @@ def main() -> None:
     err = np.max(np.abs(2.5 * np.log10(ref / np.asarray(flux[:m]))))
     print(f"numpy loop: {np_rate:,.0f} galaxies/s (n={m}); max |dmag| vs jax = {err:.2e}")
     print(f"speed-up jax / numpy: {jax_rate / np_rate:.1f}x")
+    if args.json:
+        from dustscene.io.atomic import write_json_atomic
+
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(args.json, {
+            "n": args.n, "jax_seconds_per_call": times, "jax_galaxies_per_s": jax_rate,
+            "numpy_galaxies_per_s": np_rate, "n_numpy": m, "ratio": jax_rate / np_rate,
+            "max_abs_dmag": float(err), "backend": jax.default_backend(),
+        })
+        print(f"wrote {args.json}")
 
 
 if __name__ == "__main__":

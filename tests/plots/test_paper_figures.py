@@ -239,6 +239,13 @@ def test_speed_summary_with_and_without_bench(mock_and_fit, tmp_path: Path) -> N
     assert len(fig.axes[0].patches) == 2 + 2  # two fits + bench dustscene and scarlet2
     assert len(fig.axes[1].patches) == 2 + 2  # in-run and bench, flow and NUTS each
     _save(fig, tmp_path, "f8b")
+    (bench / "fit_vs_scarlet2.json").write_text(json.dumps(  # bench run with --no-scarlet2
+        {"dustscene": {"per_scene_s": [0.5, 0.5]}, "scarlet2": None, "ratio": None}))
+    s = speed_summary(fits, cal, bench)
+    assert s["bench_fit"]["scarlet2_seconds_per_scene"] is None
+    fig = paper.plot_speed(s)
+    assert len(fig.axes[0].patches) == 2 + 1  # two fits + bench dustscene, no scarlet2 bar
+    assert "scarlet2: bench not run" in " ".join(t.get_text() for t in fig.axes[0].texts)
     (bench / "sedflow.json").write_text(json.dumps({"flow_seconds_per_galaxy_10k": 0.04}))
     with pytest.raises(FigureDataError, match=r"sedflow.json: missing key\(s\)"):
         speed_summary(fits, cal, bench)

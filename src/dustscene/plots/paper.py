@@ -318,12 +318,15 @@ def plot_speed(s: Mapping[str, Any]) -> Figure:
     labels, vals, colours = list(fits), [float(v) for v in fits.values()], ["C0"] * len(fits)
     bf = s.get("bench_fit")
     if bf:
-        quoted = "quoted" in str(bf.get("scarlet2_source", ""))
-        labels += ["bench: dustscene", "bench: scarlet2 (quoted)" if quoted else "bench: scarlet2"]
-        vals += [bf["dustscene_seconds_per_scene"], bf["scarlet2_seconds_per_scene"]]
-        colours += ["C2", "C3"]
+        labels.append("bench: dustscene")
+        vals.append(bf["dustscene_seconds_per_scene"])
+        colours.append("C2")
+        if bf.get("scarlet2_seconds_per_scene") is not None:
+            labels.append("bench: scarlet2")
+            vals.append(bf["scarlet2_seconds_per_scene"])
+            colours.append("C3")
     _bars(a1, labels, vals, colours, "seconds per scene fit", "scene fits")
-    if not bf:
+    if not bf or bf.get("scarlet2_seconds_per_scene") is None:
         a1.text(0.98, 0.02, f"scarlet2: bench not run\n({s['bench_dir']}/fit_vs_scarlet2.json)",
                 transform=a1.transAxes, ha="right", va="bottom", fontsize=7, color="C3")
     rows = [("in-run", s["in_run"])]

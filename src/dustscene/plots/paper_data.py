@@ -278,11 +278,11 @@ def speed_summary(
 
     In-run: `fit_seconds` of every fit file (this run's machine); flow seconds per galaxy for
     10,000 samples and NUTS seconds per galaxy from calibration.json. Bench (optional), as
-    `bench/fit_vs_scarlet2.py --json` and `bench/sedflow.py --json` write them:
+    `bench/fit_vs_scarlet2.py --json` and `bench/sedflow.py --json` write them (`make bench`):
     `fit_vs_scarlet2.json` with `dustscene.per_scene_s` and `scarlet2.per_scene_s` (lists,
-    their means are drawn) and `ratio_source` (measured or quoted); `sedflow.json` with
-    `flow_seconds_per_galaxy_10k`, `nuts_seconds_per_galaxy`. A missing bench file gives None,
-    drawn as "bench not run".
+    their means are drawn; `scarlet2` is null when the bench ran without it); `sedflow.json`
+    with `flow_seconds_per_galaxy_10k`, `nuts_seconds_per_galaxy`. A missing bench file gives
+    None, drawn as "bench not run".
     """
     fits = {}
     for f in fit_paths:
@@ -309,15 +309,16 @@ def speed_summary(
         return {k: float(obj[k]) for k in keys}
 
     def fit_bench(obj: dict[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
+        out: dict[str, Any] = {"scarlet2_seconds_per_scene": None}
         for who in ("dustscene", "scarlet2"):
             block = obj.get(who)
+            if who == "scarlet2" and block is None:  # the bench ran without scarlet2
+                continue
             per = block.get("per_scene_s") if isinstance(block, dict) else None
             if not per:
                 raise FigureDataError(
                     f"{bench / 'fit_vs_scarlet2.json'}: missing {who}.per_scene_s")
             out[f"{who}_seconds_per_scene"] = float(np.mean(np.asarray(per, np.float64)))
-        out["scarlet2_source"] = str(obj.get("ratio_source", "unknown"))
         return out
 
     return {
