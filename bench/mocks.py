@@ -123,7 +123,6 @@ def main() -> None:
     if args.json:
         from dustscene.io.atomic import write_json_atomic
 
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         write_json_atomic(args.json, {
             "scene_seconds": times, "scene_seconds_median": fast,
             "naive_transfer_seconds": naive, "naive_transfer_seconds_median": slow,

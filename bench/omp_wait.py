@@ -91,7 +91,6 @@ def main() -> None:
     if a.json:
         from dustscene.io.atomic import write_json_atomic
 
-        Path(a.json).parent.mkdir(parents=True, exist_ok=True)
         write_json_atomic(a.json, {"steps_per_s": rows, "ratio_busy": ratio_busy,
                                    "ratio_alone": ratio_alone, "threads": a.threads,
                                    "busy": a.busy, "cpus": os.cpu_count()})

@@ -135,7 +135,6 @@ def main() -> int:
     if a.json:
         from dustscene.io.atomic import json_safe, write_json_atomic
 
-        Path(a.json).parent.mkdir(parents=True, exist_ok=True)
         write_json_atomic(a.json, json_safe(result))
     if not a.keep:
         shutil.rmtree(work, ignore_errors=True)

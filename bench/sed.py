@@ -114,7 +114,6 @@ def main() -> None:
     if args.json:
         from dustscene.io.atomic import write_json_atomic
 
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         write_json_atomic(args.json, {
             "n": args.n, "jax_seconds_per_call": times, "jax_galaxies_per_s": jax_rate,
             "numpy_galaxies_per_s": np_rate, "n_numpy": m, "ratio": jax_rate / np_rate,
