@@ -78,7 +78,9 @@ rule train_sedflow:
         "results/logs/sedflow/train.log",
     benchmark:
         "results/benchmarks/sedflow/train.tsv"
-    threads: 2
+    # one thread: these small networks train no faster on two (bench/omp_wait.py; the second
+    # thread spins at OpenMP barriers), so the other core goes to the fits
+    threads: 1
     resources:
         mem_mb=6000,
         runtime=24 * 60,
@@ -110,7 +112,8 @@ rule sedflow_nuts_references:
         "results/logs/sedflow/nuts_references.log",
     benchmark:
         "results/benchmarks/sedflow/nuts_references.tsv"
-    threads: 2
+    # one thread: the 4 vmapped chains of a 10-parameter model keep ~1.3 cores busy at two
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=6 * 60,

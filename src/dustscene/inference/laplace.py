@@ -103,25 +103,47 @@ def _gauss_newton_diag_impl(template, observation, u, chunk: int):
     return jnp.abs(_jacobian_diag(template, u)) * sig_u, diag
 
 
-def _gauss_newton_marginal_impl(template, observation, u, chunk: int):
-    """Marginal sigmas sqrt(diag(H^-1)) with H = J^T W J + the log prior's Hessian: the
-    Gauss-Newton posterior precision, positive semi-definite away from an exact optimum where
-    the full Hessian is not. Columns J^T W J e_j by one linearised forward and one transposed
-    pass each (no Jacobian stored); eigenvalues below 1e-9 of the largest (the prior's
-    non-convex corners, the spectrum-morphology scale) are floored.
-    Returns (sigma, diag(J^T W J), sigma in unconstrained space)."""
+# largest Jacobian (bytes) that the Gauss-Newton precision stores to form J^T W J in one product
+JACOBIAN_MAX_BYTES = 1 << 30
+
+
+def gauss_newton_precision(
+    template: Scene, observation: Observation, u: Float[Array, " n"], chunk: int = 64,
+    max_bytes: int = JACOBIAN_MAX_BYTES,
+) -> Float[Array, "n n"]:
+    """J^T W J of the rendered model at `u` (unconstrained coordinates).
+
+    When the Jacobian fits in `max_bytes` its columns come from one linearised forward pass
+    each and J^T W J from one matrix product (half the passes of the alternative, and BLAS does
+    the pairing); otherwise column by column as J^T (W J e_j), a forward and a transposed pass
+    each, nothing stored. Same matrix either way, to rounding.
+    """
     sw = jnp.sqrt(observation.weights)
 
     def model(v):
-        return sw * observation.render(from_vector(template, v))
+        return (sw * observation.render(from_vector(template, v))).ravel()
 
+    n = u.shape[0]
     _, f_jvp = jax.linearize(model, u)
+
+    def unit(j):
+        return jnp.zeros_like(u).at[j].set(1.0)
+
+    if n * sw.size * u.dtype.itemsize <= max_bytes:
+        jac_t = jax.lax.map(lambda j: f_jvp(unit(j)), jnp.arange(n), batch_size=min(chunk, n))
+        return jac_t @ jac_t.T
     f_vjp = jax.linear_transpose(f_jvp, u)
+    return jax.lax.map(lambda j: f_vjp(f_jvp(unit(j)))[0], jnp.arange(n),
+                       batch_size=min(chunk, n))
 
-    def col(j):
-        return f_vjp(f_jvp(jnp.zeros_like(u).at[j].set(1.0)))[0]
 
-    h_like = jax.lax.map(col, jnp.arange(u.shape[0]), batch_size=min(chunk, u.shape[0]))
+def _gauss_newton_marginal_impl(template, observation, u, chunk: int):
+    """Marginal sigmas sqrt(diag(H^-1)) with H = J^T W J + the log prior's Hessian: the
+    Gauss-Newton posterior precision, positive semi-definite away from an exact optimum where
+    the full Hessian is not (`gauss_newton_precision`); eigenvalues below 1e-9 of the largest
+    (the prior's non-convex corners, the spectrum-morphology scale) are floored.
+    Returns (sigma, diag(J^T W J), sigma in unconstrained space)."""
+    h_like = gauss_newton_precision(template, observation, u, chunk)
     h_prior = jax.hessian(lambda v: -log_prior(from_vector(template, v)))(u)
     sig_u = _marginal_sigma_u(h_like + h_prior, rel_floor=1e-9)
     return jnp.abs(_jacobian_diag(template, u)) * sig_u, jnp.diag(h_like), sig_u
