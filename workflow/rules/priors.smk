@@ -31,6 +31,7 @@ rule train_score_prior:
         "results/logs/priors/train_score_{size}.log",
     benchmark:
         "results/benchmarks/priors/train_score_{size}.tsv"
+    priority: 80  # every hallucination map waits on the prior
     threads: 2
     resources:
         mem_mb=3000,

@@ -81,6 +81,7 @@ rule train_sedflow:
     # one thread: these small networks train no faster on two (bench/omp_wait.py; the second
     # thread spins at OpenMP barriers), so the other core goes to the fits
     threads: 1
+    priority: 90  # the second-longest job, and calibration waits on it
     resources:
         mem_mb=6000,
         runtime=24 * 60,
@@ -114,6 +115,9 @@ rule sedflow_nuts_references:
         "results/benchmarks/sedflow/nuts_references.tsv"
     # one thread: the 4 vmapped chains of a 10-parameter model keep ~1.3 cores busy at two
     threads: 1
+    # the longest single job of the run: start it first so that the short jobs fill the other
+    # cores around it instead of leaving it alone at the end
+    priority: 100
     resources:
         mem_mb=4000,
         runtime=6 * 60,
