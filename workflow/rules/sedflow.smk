@@ -29,6 +29,7 @@ rule simulate_sed_shard:
         "results/logs/sedflow/simulate_{shard}.log",
     benchmark:
         "results/benchmarks/sedflow/simulate_{shard}.tsv"
+    priority: 90  # upstream of the flow training (Snakemake does not pass priorities up)
     threads: 1
     resources:
         mem_mb=3000,
@@ -48,6 +49,7 @@ rule merge_sed_shards:
         "results/logs/sedflow/merge.log",
     benchmark:
         "results/benchmarks/sedflow/merge.tsv"
+    priority: 90
     threads: 1
     resources:
         mem_mb=4000,
