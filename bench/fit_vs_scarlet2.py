@@ -143,8 +143,9 @@ def main(
 
 
 def fit_scenes(template: Scene, obs: list[Observation], u0: np.ndarray, settings: FitSettings,
-               method: str) -> dict:
-    """Fit every scene; wall seconds with compilation apart where the method allows it.
+               method: str) -> tuple[list, float, float | None, list[float]]:
+    """Fit every scene: (results, total seconds, compile seconds or None, run seconds per
+    scene), with compilation apart where the method allows it.
 
     "sequential": one `fit` call per scene, as a survey job fits its galaxies one after
     another; the scenes share one structure, so the first call compiles and the others reuse
@@ -163,7 +164,9 @@ def fit_scenes(template: Scene, obs: list[Observation], u0: np.ndarray, settings
             t0 = time.perf_counter()
             results.append(fit(starts[k], obs[k], settings))
             run_s.append(time.perf_counter() - t0)
-        assert int(first.n_steps) == int(results[0].n_steps)  # same start, same fit
+        if int(first.n_steps) != int(results[0].n_steps):  # same start: the same fit
+            raise RuntimeError("scene 0 fitted twice took different step counts: the compile "
+                               "cannot be timed as the difference of the two")
         compile_s = max(first_s - run_s[0], 0.0)
         total = first_s + sum(run_s[1:])
     else:
@@ -171,7 +174,7 @@ def fit_scenes(template: Scene, obs: list[Observation], u0: np.ndarray, settings
         results = fit_batch(template, obs, u0, settings, method=method)
         total = time.perf_counter() - t0
         compile_s, run_s = None, [total / n] * n
-    return {"results": results, "total_s": total, "compile_s": compile_s, "run_s": run_s}
+    return results, total, compile_s, run_s
 
 
 def _run(n_scenes, seed, scarlet2_python, scarlet2_scenes, scenes_path, method, float32,
@@ -179,16 +182,14 @@ def _run(n_scenes, seed, scarlet2_python, scarlet2_scenes, scenes_path, method, 
     configure_jax(enable_x64=not float32)
     template, obs, u0 = make_scenes(n_scenes, seed, scenes_path, oversample)
     settings = FitSettings(adam_steps=0, lbfgs_steps=200, window=5, rtol=1e-9)
-    timed = fit_scenes(template, obs, u0, settings, method)
-    results, total, compile_s, run_s = (timed[k] for k in ("results", "total_s", "compile_s",
-                                                           "run_s"))
+    results, total, compile_s, run_s = fit_scenes(template, obs, u0, settings, method)
     npar = n_free(template)
     dev = jax.devices()[0]
     dtype = "float32" if float32 else "float64"
     print(
         f"dustscene fit ({method}, {dtype}, Sersic oversample {oversample}): {n_scenes} scenes, "
-        f"{npar} free "
-        f"parameters each, device {dev}; L-BFGS (Gauss-Newton preconditioned) from the start"
+        f"{npar} free parameters each, device {dev}; L-BFGS (Gauss-Newton preconditioned) from "
+        "the start"
     )
     if compile_s is not None:
         print(f"compile (once for the shared structure): {compile_s:.1f} s")
@@ -261,7 +262,6 @@ def _run(n_scenes, seed, scarlet2_python, scarlet2_scenes, scenes_path, method, 
     if json_path:
         from dustscene.io.atomic import write_json_atomic
 
-        Path(json_path).parent.mkdir(parents=True, exist_ok=True)
         write_json_atomic(json_path, out)
         print(f"wrote {json_path}")
     return out

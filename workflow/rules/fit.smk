@@ -17,11 +17,12 @@ rule fit:
         "results/logs/fit/{scene}.log",
     benchmark:
         "results/benchmarks/fit/{scene}.tsv"
-    # one thread: a fit's small FFTs and while-loop keep ~1.2 cores busy at 2 threads, so two
-    # one-thread fits side by side finish in about half the wall time
+    # one thread: a fit's small FFTs and while-loop keep ~1.2 cores busy at 2 threads; two
+    # one-thread fits side by side each run ~1.5x slower than alone, still ~25 % less wall time
+    # than one after another at two threads. Peak memory 2.5 GB (results/benchmarks/fit/)
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=3000,
         runtime=30,
     conda:
         "../envs/dustscene.yaml"

@@ -80,8 +80,8 @@ rule train_sedflow:
         "results/logs/sedflow/train.log",
     benchmark:
         "results/benchmarks/sedflow/train.tsv"
-    # one thread: these small networks train no faster on two (bench/omp_wait.py; the second
-    # thread spins at OpenMP barriers), so the other core goes to the fits
+    # one thread: the default config's two flows trained in 451 s on two threads and 457-490 s
+    # on one (results/benchmarks/sedflow/train.tsv), so the second core goes to the fits
     threads: 1
     priority: 90  # the second-longest job, and calibration waits on it
     resources:
