@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from numpyro.infer.util import potential_energy
 
+from dustscene.sed.model import band_spectra
 from dustscene.sedflow.noise import default_noise_model
 from dustscene.sedflow.nuts import _box_potential, _model, run_nuts_batch
 from dustscene.sedflow.parameters import theta_bounds
@@ -23,13 +24,14 @@ def test_batched_potential_is_the_numpyro_models_density(table, filters) -> None
     flux = jnp.asarray(noiseless_flux(truth, np.array([0.1]), table, filters)[0]) * 1.03
     sigma = 0.05 * flux
     lo, hi = jnp.asarray(low), jnp.asarray(high)
-    args = (flux, sigma, z, lo, hi, table, filters)
+    band = band_spectra(table, z, filters)
+    args = (flux, sigma, band, lo, hi, table, filters)
 
     def numpyro_u(u):
         return potential_energy(_model, args, {}, {"theta": u})
 
     def batched_u(u):
-        return _box_potential(u, flux, sigma, z, lo, hi, table, filters)
+        return _box_potential(u, flux, sigma, band, lo, hi, table, filters)
 
     offsets = []
     for seed in range(3):

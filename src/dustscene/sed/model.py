@@ -14,7 +14,7 @@ import math
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float
+from jaxtyping import Array, ArrayLike, Float
 
 from .cosmology import age_of_universe_gyr
 from .dust import WAVE_V, charlot_fall, kriek_conroy
@@ -62,17 +62,20 @@ def _unit_mass_per_age(
 
 
 def _young_old(
-    params: SEDParams, table: SSPTable, h0: float, om0: float
-) -> tuple[Float[Array, "n wave"], Float[Array, "n wave"]]:
-    """Unit-mass spectra (erg/s/A per M_sun formed) of ages below / above 10 Myr."""
+    params: SEDParams, table: SSPTable, h0: float, om0: float,
+    spectra: Float[Array, "z age w"] | None = None,
+) -> tuple[Float[Array, "n w"], Float[Array, "n w"]]:
+    """Unit-mass spectra (erg/s/A per M_sun formed) of ages below / above 10 Myr, mixed from
+    `spectra` (default: the table's, on table.wave; or `band_spectra`'s)."""
+    spectra = table.spectra if spectra is None else spectra
     w_z = metallicity_weights(params.log_z, table.log_z)  # (n, z)
     m_age = _unit_mass_per_age(params, table, h0, om0)  # (n, age)
     ny = table.n_young
     n = w_z.shape[0]
     weights = w_z[:, :, None] * m_age[:, None, :]  # (n, z, age)
-    n_z, _, n_w = table.spectra.shape
-    young = weights[:, :, :ny].reshape(n, -1) @ table.spectra[:, :ny].reshape(-1, n_w)
-    old = weights[:, :, ny:].reshape(n, -1) @ table.spectra[:, ny:].reshape(-1, n_w)
+    n_w = spectra.shape[-1]
+    young = weights[:, :, :ny].reshape(n, -1) @ spectra[:, :ny].reshape(-1, n_w)
+    old = weights[:, :, ny:].reshape(n, -1) @ spectra[:, ny:].reshape(-1, n_w)
     return young, old
 
 
@@ -116,9 +119,58 @@ def photometry(
     # dust is applied only where the filters sample the spectrum: the exps dominate the cost
     query = rest_query_wave(params.redshift, filters)
     index = log_grid_index(table.wave, query)
-    spec = _attenuate(params, query, take_interp(young, index), take_interp(old, index))
+    return _observe(params, query, take_interp(young, index), take_interp(old, index), filters,
+                    cosmology_h0, om0)
+
+
+def _observe(
+    params: SEDParams, query: Float[Array, "#n bq"], young: Float[Array, "n bq"],
+    old: Float[Array, "n bq"], filters: FilterSet, h0: float, om0: float,
+) -> Float[Array, "n band"]:
+    """Band fluxes (nJy) of unit-mass young / old spectra sampled at the filters' rest `query`
+    wavelengths: dust, mass and the band integrals."""
+    spec = _attenuate(params, query, young, old)
     ln_mass = params.log_mass * math.log(10.0)
-    return integrate_bands(spec, params.redshift, filters, ln_mass, cosmology_h0, om0)
+    return integrate_bands(spec, params.redshift, filters, ln_mass, h0, om0)
+
+
+class BandSpectra(eqx.Module):
+    """The table's unit-mass spectra interpolated at the rest wavelengths that the filters
+    sample at one redshift (`band_spectra`)."""
+
+    redshift: Float[Array, ""]
+    query: Float[Array, "1 bq"]  # rest-frame Angstrom
+    spectra: Float[Array, "z age bq"]
+
+
+def band_spectra(
+    table: SSPTable, redshift: Float[ArrayLike, ""], filters: FilterSet
+) -> BandSpectra:
+    """Interpolate the table once at one redshift's filter samples (bq = bands x samples, 640
+    for HSC against 1500 table wavelengths): photometry at that redshift then mixes the smaller
+    grid (`photometry_at_redshift`). Interpolation is linear, so it commutes with the mixing."""
+    z = jnp.asarray(redshift, dtype=table.spectra.dtype)
+    query = rest_query_wave(z[None], filters)
+    n_z, n_age, n_w = table.spectra.shape
+    # every (metallicity, age) spectrum is a row, all rows read at the same points
+    index = tuple(jnp.broadcast_to(a, (n_z * n_age, a.shape[-1]))
+                  for a in log_grid_index(table.wave, query))
+    spectra = take_interp(table.spectra.reshape(-1, n_w), index).reshape(n_z, n_age, -1)
+    return BandSpectra(z, query, spectra)
+
+
+def photometry_at_redshift(
+    params: SEDParams,
+    table: SSPTable,
+    band: BandSpectra,
+    filters: FilterSet,
+    cosmology_h0: float = 70.0,
+    om0: float = 0.3,
+) -> Float[Array, "n band"]:
+    """`photometry` of galaxies all at `band.redshift` (params.redshift must equal it), from
+    the pre-interpolated `band` spectra: what a sampler of one galaxy evaluates at every step."""
+    young, old = _young_old(params, table, cosmology_h0, om0, spectra=band.spectra)
+    return _observe(params, band.query, young, old, filters, cosmology_h0, om0)
 
 
 def photometry_counts(

@@ -26,8 +26,9 @@ from numpyro.infer.hmc import hmc
 from tqdm.auto import tqdm
 
 from dustscene.sed import FilterSet, SSPTable
+from dustscene.sed.model import BandSpectra, band_spectra
 
-from .simulator import photometry_jax
+from .simulator import photometry_band_jax
 
 F64 = NDArray[np.float64]
 
@@ -43,11 +44,11 @@ class NutsResult:
 
 
 def _model(
-    flux: jax.Array, sigma: jax.Array, z: jax.Array, low: jax.Array, high: jax.Array,
+    flux: jax.Array, sigma: jax.Array, band: BandSpectra, low: jax.Array, high: jax.Array,
     table: SSPTable, filters: FilterSet,
 ) -> None:
     theta = numpyro.sample("theta", dist.Uniform(low, high).to_event(1))
-    model_flux = photometry_jax(theta[None, :], z[None], table, filters)[0]
+    model_flux = photometry_band_jax(theta[None, :], band, table, filters)[0]
     numpyro.sample("obs", dist.Normal(model_flux, sigma).to_event(1), obs=flux)
 
 
@@ -72,7 +73,8 @@ def run_nuts(
     mcmc = MCMC(kernel, num_warmup=num_warmup, num_samples=num_samples, progress_bar=False,
                 jit_model_args=True)
     t0 = time.perf_counter()
-    mcmc.run(jax.random.key(seed), jnp.asarray(flux), jnp.asarray(sigma), jnp.asarray(redshift),
+    band = band_spectra(table, redshift, filters)
+    mcmc.run(jax.random.key(seed), jnp.asarray(flux), jnp.asarray(sigma), band,
              jnp.asarray(low), jnp.asarray(high), table, filters, extra_fields=("diverging",))
     samples = np.asarray(mcmc.get_samples()["theta"])
     seconds = time.perf_counter() - t0
@@ -110,7 +112,7 @@ class NutsBatch:
 
 
 def _box_potential(
-    u: jax.Array, flux: jax.Array, sigma: jax.Array, z: jax.Array, low: jax.Array,
+    u: jax.Array, flux: jax.Array, sigma: jax.Array, band: BandSpectra, low: jax.Array,
     high: jax.Array, table: SSPTable, filters: FilterSet,
 ) -> jax.Array:
     """-log posterior in the unconstrained u (theta = low + (high-low) sigmoid(u)).
@@ -119,7 +121,7 @@ def _box_potential(
     the Gaussian likelihood, plus the sigmoid's log-Jacobian.
     """
     theta = low + (high - low) * jax.nn.sigmoid(u)
-    model_flux = photometry_jax(theta[None, :], z[None], table, filters)[0]
+    model_flux = photometry_band_jax(theta[None, :], band, table, filters)[0]
     loglik = -0.5 * jnp.sum(((flux - model_flux) / sigma) ** 2)
     log_jac = jnp.sum(jnp.log(high - low) + jax.nn.log_sigmoid(u) + jax.nn.log_sigmoid(-u))
     return -(loglik + log_jac)
@@ -154,14 +156,16 @@ def run_nuts_batch(
     frac = np.clip((init - low) / (high - low), 1e-6, 1 - 1e-6)
     u0 = np.log(frac) - np.log1p(-frac)
 
-    def gen(f: jax.Array, s: jax.Array, z: jax.Array) -> Any:
-        return partial(_box_potential, flux=f, sigma=s, z=z, low=lo, high=hi, table=table,
+    def gen(f: jax.Array, s: jax.Array, band: BandSpectra) -> Any:
+        return partial(_box_potential, flux=f, sigma=s, band=band, low=lo, high=hi, table=table,
                        filters=filters)
 
     init_kernel, sample_kernel = hmc(potential_fn_gen=gen, algo="NUTS")
 
     def one(key: jax.Array, u: jax.Array, f: jax.Array, s: jax.Array, z: jax.Array) -> Any:
-        args = (f, s, z)
+        # the galaxy's redshift is fixed: the table is interpolated at its filter samples once,
+        # not at every leapfrog step (`band_spectra`)
+        args = (f, s, band_spectra(table, z, filters))
         state = init_kernel(u, num_warmup, dense_mass=True, max_tree_depth=max_tree_depth,
                             target_accept_prob=target_accept_prob, model_args=args,
                             rng_key=key)

@@ -11,12 +11,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
-import jax
 import jax.numpy as jnp
 import numpy as np
+from jaxtyping import Array, Float
 from numpy.typing import NDArray
 
 from dustscene.sed import DEFAULT_RANGES, FilterSet, SSPTable, photometry
+from dustscene.sed.model import BandSpectra, photometry_at_redshift
 
 from .noise import NoiseModel, features, observe
 from .parameters import N_THETA, theta_bounds, theta_to_params
@@ -98,8 +99,11 @@ def observe_theta(
     return Simulation(theta, redshift, flux_true, flux, sigma, x)
 
 
-def photometry_jax(
-    theta: jax.Array, redshift: jax.Array, table: SSPTable, filters: FilterSet
-) -> jax.Array:
-    """Differentiable noiseless fluxes (nJy) for NUTS: the same `photometry` call."""
-    return photometry(theta_to_params(theta, redshift), table, filters)
+def photometry_band_jax(
+    theta: Float[Array, "n 10"], band: BandSpectra, table: SSPTable, filters: FilterSet
+) -> Float[Array, "n band"]:
+    """Differentiable noiseless fluxes (nJy) of galaxies at `band.redshift` for NUTS: the
+    `photometry` model from the table pre-interpolated at that redshift's filter samples
+    (`band_spectra`), which makes a gradient ~1.3x cheaper than `photometry`'s."""
+    z = jnp.broadcast_to(band.redshift, theta.shape[:1])
+    return photometry_at_redshift(theta_to_params(theta, z), table, band, filters)
