@@ -20,6 +20,11 @@ from zuko.flows.autoregressive import MaskedAutoregressiveTransform
 from zuko.transforms import MonotonicAffineTransform
 
 _LOG_SLOPE = math.log(1e-3)  # zuko MonotonicAffineTransform's default minimum slope
+# output layers are padded with zero rows to a multiple of this: MKL's sgemm with 10 output
+# columns (5 shifts, 5 scales) takes a slow path (40,000 rows x 48 inputs, 2 threads, AMD EPYC
+# with AVX-512: 1.08 ms for 10 columns, 0.45 ms for 16); a whole draw gets 1.07x faster (median
+# of 30, 1.17x best of 30) on the default run's flows
+_OUT_ROWS = 16
 
 
 Index = slice | Tensor  # a contiguous half is a slice (views, no gather/scatter)
@@ -36,7 +41,8 @@ class _Coupling:
     w_ctx: Tensor  # (hidden, context): first layer, context -> hidden
     b_in: Tensor  # (hidden,)
     hidden: tuple[tuple[Tensor, Tensor], ...]  # (W, b) of the hidden-to-hidden layers
-    out1: tuple[Tensor, Tensor]  # output layer rows (shifts; raw scales) of pass-1 features
+    # output layer rows (shifts; raw scales; zero padding to _OUT_ROWS) of pass-1 features
+    out1: tuple[Tensor, Tensor]
     out2: tuple[Tensor, Tensor]  # the same for pass-2 features
 
 
@@ -61,7 +67,10 @@ def _coupling(t: MaskedAutoregressiveTransform, features: int) -> _Coupling | No
 
     def rows(ix: Tensor) -> tuple[Tensor, Tensor]:  # outputs are (shift_i, scale_i) pairs
         r = torch.cat([2 * ix, 2 * ix + 1])
-        return w[-1][r].contiguous(), linear[-1].bias.detach()[r].contiguous()
+        pad = -r.numel() % _OUT_ROWS
+        weight = torch.nn.functional.pad(w[-1][r], (0, 0, 0, pad))
+        bias = torch.nn.functional.pad(linear[-1].bias.detach()[r], (0, pad))
+        return weight.contiguous(), bias.contiguous()
 
     return _Coupling(
         first=_index(first), second=_index(second),
@@ -73,14 +82,16 @@ def _coupling(t: MaskedAutoregressiveTransform, features: int) -> _Coupling | No
     )
 
 
-def _mlp_tail(c: _Coupling, h: Tensor, out: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor]:
-    """ReLU(h) through the hidden layers, then the output rows `out` -> (shift, raw scale)."""
+def _mlp_tail(
+    c: _Coupling, h: Tensor, out: tuple[Tensor, Tensor], k: int
+) -> tuple[Tensor, Tensor]:
+    """ReLU(h) through the hidden layers, then the output rows `out` -> (shift, raw scale) of
+    the k features."""
     h = h.relu_()
     for w, b in c.hidden:
         h = torch.addmm(b, h, w.t()).relu_()
     phi = torch.addmm(out[1], h, out[0].t())
-    k = phi.shape[-1] // 2
-    return phi[:, :k], phi[:, k:]
+    return phi[:, :k], phi[:, k : 2 * k]
 
 
 def _affine_inverse(y: Tensor, shift: Tensor, scale: Tensor) -> Tensor:
@@ -93,12 +104,13 @@ def _inverse(c: _Coupling, y: Tensor, ctx: Tensor) -> Tensor:
     """Exact inverse of one coupling transform for y (n, batch, D) given context (batch, C)."""
     n, batch, _ = y.shape
     hc = torch.addmm(c.b_in, ctx, c.w_ctx.t())  # (batch, hidden): per galaxy
-    shift, scale = _mlp_tail(c, hc.clone(), c.out1)  # pass 1: context only
-    x1 = _affine_inverse(y[..., c.first], shift[None], scale[None])
+    y1, y2 = y[..., c.first], y[..., c.second]
+    shift, scale = _mlp_tail(c, hc.clone(), c.out1, y1.shape[-1])  # pass 1: context only
+    x1 = _affine_inverse(y1, shift[None], scale[None])
     h = torch.matmul(x1, c.w_in.t())  # pass 2: (n, batch, hidden)
     h += hc
-    shift, scale = _mlp_tail(c, h.view(n * batch, -1), c.out2)
-    x2 = _affine_inverse(y[..., c.second], shift.reshape(n, batch, -1),
+    shift, scale = _mlp_tail(c, h.view(n * batch, -1), c.out2, y2.shape[-1])
+    x2 = _affine_inverse(y2, shift.reshape(n, batch, -1),
                          scale.reshape(n, batch, -1))
     if isinstance(c.first, slice) and isinstance(c.second, slice):
         return torch.cat((x1, x2) if c.first_is_lower else (x2, x1), dim=-1)
