@@ -21,6 +21,7 @@ from .dust import WAVE_V, charlot_fall, kriek_conroy
 from .filters import FilterSet
 from .photometry import (
     integrate_bands,
+    interp_log_grid,
     log_grid_index,
     nJy_to_counts,
     rest_query_wave,
@@ -153,9 +154,9 @@ def band_spectra(
     query = rest_query_wave(z[None], filters)
     n_z, n_age, n_w = table.spectra.shape
     # every (metallicity, age) spectrum is a row, all rows read at the same points
-    index = tuple(jnp.broadcast_to(a, (n_z * n_age, a.shape[-1]))
-                  for a in log_grid_index(table.wave, query))
-    spectra = take_interp(table.spectra.reshape(-1, n_w), index).reshape(n_z, n_age, -1)
+    rows = table.spectra.reshape(-1, n_w)
+    at = jnp.broadcast_to(query, (rows.shape[0], query.shape[-1]))
+    spectra = interp_log_grid(table.wave, rows, at).reshape(n_z, n_age, -1)
     return BandSpectra(z, query, spectra)
 
 
