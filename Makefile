@@ -68,7 +68,7 @@ sweep: $(STAMP)
 # BENCHES picks a subset, e.g. `make bench BENCHES="fit_vs_scarlet2 sedflow"`.
 S2_VENV := .bench/scarlet2
 S2_STAMP := $(S2_VENV)/.installed
-BENCHES ?= fit_vs_scarlet2 fit_scaling sedflow sed mocks omp_wait sedflow_baseline \
+BENCHES ?= fit_vs_scarlet2 fit_scaling sedflow sed mocks mock_fit_cache omp_wait sedflow_baseline \
 	dust_information dust_recovery pipeline
 BENCH_ARGS_fit_vs_scarlet2 := --json
 BENCH_ARGS_fit_scaling :=
@@ -76,6 +76,7 @@ BENCH_ARGS_fit_scaling :=
 BENCH_ARGS_sedflow := --json --threads 2 --chains 4 --warmup 400 --samples 400
 BENCH_ARGS_sed := --json --table results/sed/ssp_table.h5
 BENCH_ARGS_mocks := --json --ssp results/sed/ssp_table.h5
+BENCH_ARGS_mock_fit_cache := --json
 BENCH_ARGS_omp_wait := --json
 BENCH_ARGS_sedflow_baseline :=
 BENCH_ARGS_dust_information :=
