@@ -37,6 +37,25 @@ def mock_default() -> dict:
     return dict(schema["properties"]["fit"]["properties"]["mocks"]["default"])
 
 
+def suite_mocks(
+    out: Path, suite: dict, seed: int, scenes: list[int]
+) -> tuple[Path, list[Path]]:
+    """The SSP table under `out` (built once) and the suite's mocks `scenes` of `seed` there
+    (drawn once, then reused)."""
+    ssp = out / "ssp_table.h5"
+    if not ssp.exists():
+        build_ssp_table(ssp)
+    fluxes = ssp_component_fluxes(ssp)
+    mocks = []
+    for index in scenes:
+        mock = out / f"mock_s{seed}_{index:03d}.h5"
+        if not mock.exists():
+            write_scene(mock, make_scene(suite, scene_index=index, seed=seed,
+                                         component_fluxes_fn=fluxes))
+        mocks.append(mock)
+    return ssp, mocks
+
+
 def headline(metrics: dict) -> dict[str, float]:
     """The dust targets' numbers of a pooled `aggregate` result."""
     d = metrics["dust"]
@@ -65,19 +84,13 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     suite = load_yaml(args.suite)
     ssp = out / "ssp_table.h5"
-    if not ssp.exists():
-        build_ssp_table(ssp)
-    fluxes = ssp_component_fluxes(ssp)
     default = with_suite_population(
         {**mock_default(), "ssp_table": str(ssp), "laplace": bool(args.laplace)}, suite)
     configs = {"default": default, "baseline": {**default, **json.loads(args.baseline)}}
     records: dict[str, list] = {name: [] for name in configs}
     for seed in args.seeds:
-        for index in args.scenes:
-            mock = out / f"mock_s{seed}_{index:03d}.h5"
-            if not mock.exists():
-                write_scene(mock, make_scene(suite, scene_index=index, seed=seed,
-                                             component_fluxes_fn=fluxes))
+        _, mocks = suite_mocks(out, suite, seed, args.scenes)
+        for index, mock in zip(args.scenes, mocks, strict=True):
             for name, cfg in configs.items():
                 fit_path = out / f"fit_{name}_s{seed}_{index:03d}.h5"
                 run_fit_file(mock, fit_path, cfg)

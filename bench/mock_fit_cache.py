@@ -57,32 +57,19 @@ def main() -> None:
         worker(*args.worker, threads=args.threads)
         return
 
-    from dust_recovery import mock_default  # the workflow's fit.mocks default, bench/ sibling
+    # bench/ siblings: the workflow's fit.mocks default and the suite mocks with their SSP table
+    from dust_recovery import mock_default, suite_mocks
 
     from dustscene._jax import configure_jax
     from dustscene.config import load_yaml
     from dustscene.fitconfig import with_suite_population
-    from dustscene.mocks.io import write_scene
-    from dustscene.mocks.scene import make_scene
-    from dustscene.mocks.sed_link import ssp_component_fluxes
-    from dustscene.sed import build_ssp_table
 
     configure_jax(threads=args.threads)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     suite = load_yaml(args.suite)
-    ssp = out / "ssp_table.h5"
-    if not ssp.exists():
-        build_ssp_table(ssp)
-    fluxes = ssp_component_fluxes(ssp)
+    ssp, mocks = suite_mocks(out, suite, args.seed, args.scenes)
     cfg = with_suite_population({**mock_default(), "ssp_table": str(ssp)}, suite)
-    mocks = []
-    for index in args.scenes:
-        mock = out / f"mock_s{args.seed}_{index:03d}.h5"
-        if not mock.exists():
-            write_scene(mock, make_scene(suite, scene_index=index, seed=args.seed,
-                                         component_fluxes_fn=fluxes))
-        mocks.append(mock)
     cache = out / "jax_cache"
     shutil.rmtree(cache, ignore_errors=True)
     cache.mkdir()
